@@ -1,0 +1,261 @@
+//! Parse and validate a pasted list of addresses.
+//!
+//! An admin pastes many addresses at once; [`parse`] turns the text into [`Entry`]s, each with
+//! its exact place in the input (so a form can mark it red), its normalized form and dedup key,
+//! and at most one stable [`ErrorCode`]. [`AddressList::acceptable`] says whether the list may be
+//! used as a batch: no invalid and no over-limit entries (duplicates are merged, not refused).
+//!
+//! ```
+//! use invitekit::address::{parse, ParseOptions};
+//! use invitekit::ErrorCode;
+//!
+//! let list = parse(
+//!     "Jane Doe <Jane@Example.COM>; Smith, John <john@example.com>\nbob@, jane@example.com",
+//!     &ParseOptions::default(),
+//! )?;
+//! assert!(!list.acceptable);
+//! let jane = &list.entries[0];
+//! assert_eq!(jane.name.as_deref(), Some("Jane Doe"));
+//! assert_eq!(jane.normalized.as_deref(), Some("Jane@example.com"));
+//! assert_eq!(jane.key.as_deref(), Some("jane@example.com"));
+//! assert_eq!(list.entries[1].name.as_deref(), Some("Smith, John"));
+//! let bob = &list.entries[2];
+//! assert_eq!((bob.line, bob.column, bob.error), (2, 1, Some(ErrorCode::MissingDomain)));
+//! assert_eq!(list.entries[3].error, Some(ErrorCode::Duplicate));
+//! assert_eq!(list.entries[3].duplicate_of, Some(0));
+//! # Ok::<(), invitekit::Error>(())
+//! ```
+//!
+//! # How the text is cut into entries
+//!
+//! - **Separators** are `,` `;`, every Unicode white-space character (space, tab, LF, CR, CRLF,
+//!   NBSP, U+3000, U+2028, ...), and the full-width `，` `；` `、`. Repeated, leading and trailing
+//!   separators make no entries. A leading byte-order mark is skipped.
+//! - **Groups**: a `"quoted string"` (with `\` escapes), an `<angle bracket>` group and a
+//!   `(parenthesized)` group are never split by separators. A group is closed on the same line
+//!   (LF, CR, U+2028, U+2029 end a line); an opener with no closer on its line is an ordinary
+//!   character. Angle and parenthesized groups do not nest: a second `<` (or `(`) before the
+//!   closer makes the first one an ordinary character.
+//! - **Names**: words without `@` (and quoted strings) that come right before an `<address>` are
+//!   its display name, back to the previous entry, a `;` or a line break, and across at most one
+//!   comma: `Smith, John <john@x.com>` is one entry named `Smith, John`, the unquoted Outlook
+//!   style. A quoted name is unquoted; runs of white space in a name become one space.
+//! - **Comments as names**: a `(group)` right after an address (glued, or after white space only)
+//!   is that entry's name when it has none: `jane@x.com (Jane Doe)`.
+//! - **Trimming** of the address itself: a `mailto:` prefix (any case, with its `?query`),
+//!   leading `•` and unmatched `(` `<`, trailing `.` `,` `;` `)` `>`, and surrounding quotes
+//!   (`"…"`, `'…'`, `“…”`, `‘…’`) are removed. A word that is only such punctuation, or only
+//!   list bullets (`•`, `-`, `*`), makes no entry.
+//! - A word without `@` is an entry with [`ErrorCode::NotAnAddress`]; it is never dropped.
+//!
+//! # What a valid address is (by default)
+//!
+//! - The local part is a dot-atom: ASCII letters, digits and ``!#$%&'*+-/=?^_`{|}~``, or any
+//!   non-ASCII character not refused below; dots only between other characters. Non-ASCII
+//!   local parts are normalized to NFC and flagged [`Entry::smtputf8`].
+//! - The domain is converted with IDNA (UTS #46, STD3 rules, hyphen checks) to lowercase
+//!   punycode; it has at least two labels, and its top-level label is two or more ASCII letters
+//!   or a valid `xn--` label.
+//! - Byte limits, checked on both the Unicode and the ASCII form: local part ≤ 64, domain ≤ 253,
+//!   label ≤ 63, whole address ≤ 254. A domain typed longer than 1,024 bytes is
+//!   [`ErrorCode::DomainTooLong`] without further work.
+//! - Refused unless an option allows it: quoted local parts, IP literals (an allowed literal
+//!   must be a real IPv4 address or `IPv6:` address), dotless domains, comments inside the
+//!   address, special-use domains (`.local .test .invalid .onion .localhost .arpa`), invisible
+//!   characters, bidi controls, and emoji or symbol characters (non-ASCII only; ASCII `$+=^|~`
+//!   are plain local-part characters).
+//!
+//! When several rules fail, the entry reports the first in this order: invisible, bidi, symbol
+//! character; no `@`; comment; missing local part; missing domain; the local part's rules
+//! (quoted, characters, dots, length); the domain's (IP literal, characters and IDNA, label and
+//! domain length, dotless, top-level label, special use); the whole length.
+//!
+//! # Duplicates and the cap
+//!
+//! The dedup key is the normalized address with the local part lowercased (unless
+//! [`ParseOptions::case_sensitive_local_part`]); domains always compare in their lowercase ASCII
+//! form, so IDN and punycode spellings, and NFC and NFD spellings, are equal. A later entry with
+//! an earlier key gets [`ErrorCode::Duplicate`] and [`Entry::duplicate_of`]. After
+//! [`ParseOptions::max_addresses`] unique valid addresses, further new valid addresses get
+//! [`ErrorCode::OverLimit`].
+
+mod chars;
+mod lexer;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, ErrorKind};
+
+/// How [`parse`] cuts and judges a list. `Default` is the product's policy.
+///
+/// Deserializes from a JSON object in which every field is optional (the testdata format).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ParseOptions {
+    /// At most this many unique valid addresses; later ones are [`ErrorCode::OverLimit`].
+    /// Default 200.
+    pub max_addresses: usize,
+    /// Inputs longer than this many bytes are refused with [`ErrorCode::InputTooLarge`].
+    /// Default 64 KiB.
+    pub max_input_bytes: usize,
+    /// Compare local parts case-sensitively in the dedup key. Default false.
+    pub case_sensitive_local_part: bool,
+    /// Accept `"quoted local"@example.com`. Default false.
+    pub allow_quoted_local_part: bool,
+    /// Accept `user@[192.0.2.1]` and `user@[IPv6:2001:db8::1]`. Default false.
+    pub allow_ip_literal: bool,
+    /// Accept single-label domains such as `user@intranet`. Default false.
+    pub allow_dotless_domain: bool,
+    /// Accept comments inside the address (`john(work)@example.com`); they are removed from the
+    /// normalized form. Default false.
+    pub allow_comments: bool,
+    /// Accept `.local .test .invalid .onion .localhost .arpa` domains. Default false.
+    pub allow_special_use_domains: bool,
+    /// Accept invisible characters (they then face the ordinary rules). Default false.
+    pub allow_invisible_characters: bool,
+    /// Accept bidi control characters (they then face the ordinary rules). Default false.
+    pub allow_bidi_controls: bool,
+    /// Accept emoji and other symbol characters (they then face the ordinary rules). Default false.
+    pub allow_symbols: bool,
+}
+
+/// The default cap on unique valid addresses in one batch.
+pub const DEFAULT_MAX_ADDRESSES: usize = 200;
+/// The default bound on the input size, in bytes.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 64 * 1024;
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_addresses: DEFAULT_MAX_ADDRESSES,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            case_sensitive_local_part: false,
+            allow_quoted_local_part: false,
+            allow_ip_literal: false,
+            allow_dotless_domain: false,
+            allow_comments: false,
+            allow_special_use_domains: false,
+            allow_invisible_characters: false,
+            allow_bidi_controls: false,
+            allow_symbols: false,
+        }
+    }
+}
+
+/// One entry of a pasted list: a place in the input and the verdict on it.
+///
+/// Serializes with the field names of the public JSON interface (`invitekit check --json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Position in [`AddressList::entries`], from 0.
+    pub index: usize,
+    /// The entry's text exactly as in the input: `input[start..end]`.
+    pub raw: String,
+    /// Byte offset of the entry's first byte in the input.
+    pub start: usize,
+    /// Byte offset just past the entry's last byte.
+    pub end: usize,
+    /// Line of `start`, from 1. LF, CR, CRLF, U+2028 and U+2029 end a line.
+    pub line: usize,
+    /// Column of `start` on its line, from 1, counted in Unicode scalar values.
+    pub column: usize,
+    /// The display name, if the entry has one (`Jane Doe` in `Jane Doe <jane@x.com>`).
+    pub name: Option<String>,
+    /// The address as typed, once names, brackets, `mailto:` and punctuation are trimmed;
+    /// `None` for [`ErrorCode::NotAnAddress`].
+    pub address: Option<String>,
+    /// The normalized address: NFC local part, lowercase punycode domain. `None` when invalid.
+    pub normalized: Option<String>,
+    /// The dedup key. `None` when invalid.
+    pub key: Option<String>,
+    /// Whether the local part is non-ASCII, so delivery needs SMTPUTF8.
+    pub smtputf8: bool,
+    /// Why the entry cannot be used, if it cannot.
+    pub error: Option<ErrorCode>,
+    /// For [`ErrorCode::Duplicate`]: the index of the first entry with the same key.
+    pub duplicate_of: Option<usize>,
+}
+
+impl Entry {
+    /// Whether this entry is a unique valid address within the cap.
+    pub fn is_valid(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The result of [`parse`]: every entry, and the counts a form shows.
+///
+/// Serializes as the public JSON document of `invitekit check --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressList {
+    /// No invalid and no over-limit entries: the list may be used as a batch.
+    pub acceptable: bool,
+    /// Unique valid addresses within the cap.
+    pub valid: usize,
+    /// Entries with an error other than [`ErrorCode::Duplicate`] and [`ErrorCode::OverLimit`].
+    pub invalid: usize,
+    /// Entries with [`ErrorCode::Duplicate`].
+    pub duplicates: usize,
+    /// Entries with [`ErrorCode::OverLimit`].
+    pub over_limit: usize,
+    /// Every entry, in input order.
+    pub entries: Vec<Entry>,
+}
+
+impl AddressList {
+    fn from_entries(entries: Vec<Entry>) -> Self {
+        let (mut valid, mut invalid, mut duplicates, mut over_limit) = (0, 0, 0, 0);
+        for entry in &entries {
+            match entry.error {
+                None => valid += 1,
+                Some(ErrorCode::Duplicate) => duplicates += 1,
+                Some(ErrorCode::OverLimit) => over_limit += 1,
+                Some(_) => invalid += 1,
+            }
+        }
+        AddressList { acceptable: invalid == 0 && over_limit == 0, valid, invalid, duplicates, over_limit, entries }
+    }
+
+    /// The unique valid entries within the cap, in input order.
+    pub fn valid_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|entry| entry.is_valid())
+    }
+}
+
+/// Parses a pasted list of addresses.
+///
+/// # Errors
+///
+/// [`ErrorCode::InputTooLarge`] when `input` is longer than
+/// [`ParseOptions::max_input_bytes`]; that check comes first and takes constant time. Every other
+/// problem is reported on its entry, never as an error.
+pub fn parse(input: &str, options: &ParseOptions) -> Result<AddressList, Error> {
+    if input.len() > options.max_input_bytes {
+        return Err(Error::new(ErrorKind::InputTooLarge { limit: options.max_input_bytes }));
+    }
+    Ok(AddressList::from_entries(lexer::entries(input, options)))
+}
+
+/// Parses a pasted list given as bytes, which must be UTF-8.
+///
+/// # Errors
+///
+/// [`ErrorCode::InputTooLarge`] as for [`parse`] (checked first, on the byte length), then
+/// [`ErrorCode::InvalidUtf8`] when the bytes are not UTF-8.
+///
+/// ```
+/// use invitekit::address::{parse_bytes, ParseOptions};
+/// use invitekit::ErrorCode;
+///
+/// let error = parse_bytes(b"jane@example.com \xff", &ParseOptions::default()).unwrap_err();
+/// assert_eq!(error.code(), ErrorCode::InvalidUtf8);
+/// ```
+pub fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<AddressList, Error> {
+    if input.len() > options.max_input_bytes {
+        return Err(Error::new(ErrorKind::InputTooLarge { limit: options.max_input_bytes }));
+    }
+    let text = std::str::from_utf8(input)
+        .map_err(|e| Error::new(ErrorKind::InvalidUtf8 { valid_up_to: e.valid_up_to() }))?;
+    parse(text, options)
+}

@@ -1,0 +1,19 @@
+//! invitekit owns the "invite your clients" part of a SaaS platform.
+//!
+//! This crate is the pure core: every domain rule, no I/O and no FFI types. Start with
+//! [`address::parse`], which turns a pasted list of addresses into entries, each pointed at
+//! precisely and judged by one policy that is the same from every host language.
+//!
+//! ```
+//! use invitekit::address::{parse, ParseOptions};
+//!
+//! let list = parse("jane@example.com, Bob <bob@example.org>", &ParseOptions::default())?;
+//! assert!(list.acceptable);
+//! assert_eq!(list.valid, 2);
+//! # Ok::<(), invitekit::Error>(())
+//! ```
+
+pub mod address;
+pub mod error;
+
+pub use error::{Error, ErrorCode, ErrorKind};
