@@ -195,7 +195,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ErrorKind::InputTooLarge { limit } => {
-                write!(f, "input_too_large: the input is larger than the limit of {limit} bytes")
+                write!(
+                    f,
+                    "input_too_large: the input is larger than the limit of {limit} bytes"
+                )
             }
             ErrorKind::InvalidUtf8 { valid_up_to } => write!(
                 f,
@@ -227,7 +230,11 @@ mod tests {
         for &code in ErrorCode::ALL {
             let s = code.as_str();
             assert!(seen.insert(s), "{s} twice");
-            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{s}");
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{s}"
+            );
             assert!(!code.meaning().is_empty());
         }
     }

@@ -80,6 +80,7 @@
 //! [`ErrorCode::OverLimit`].
 
 mod chars;
+mod group;
 mod lexer;
 mod validate;
 
@@ -214,7 +215,14 @@ impl AddressList {
                 Some(_) => invalid += 1,
             }
         }
-        AddressList { acceptable: invalid == 0 && over_limit == 0, valid, invalid, duplicates, over_limit, entries }
+        AddressList {
+            acceptable: invalid == 0 && over_limit == 0,
+            valid,
+            invalid,
+            duplicates,
+            over_limit,
+            entries,
+        }
     }
 
     /// The unique valid entries within the cap, in input order.
@@ -232,9 +240,11 @@ impl AddressList {
 /// problem is reported on its entry, never as an error.
 pub fn parse(input: &str, options: &ParseOptions) -> Result<AddressList, Error> {
     if input.len() > options.max_input_bytes {
-        return Err(Error::new(ErrorKind::InputTooLarge { limit: options.max_input_bytes }));
+        return Err(Error::new(ErrorKind::InputTooLarge {
+            limit: options.max_input_bytes,
+        }));
     }
-    Ok(AddressList::from_entries(lexer::entries(input, options)))
+    Ok(AddressList::from_entries(group::entries(input, options)))
 }
 
 /// Parses a pasted list given as bytes, which must be UTF-8.
@@ -253,9 +263,14 @@ pub fn parse(input: &str, options: &ParseOptions) -> Result<AddressList, Error> 
 /// ```
 pub fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<AddressList, Error> {
     if input.len() > options.max_input_bytes {
-        return Err(Error::new(ErrorKind::InputTooLarge { limit: options.max_input_bytes }));
+        return Err(Error::new(ErrorKind::InputTooLarge {
+            limit: options.max_input_bytes,
+        }));
     }
-    let text = std::str::from_utf8(input)
-        .map_err(|e| Error::new(ErrorKind::InvalidUtf8 { valid_up_to: e.valid_up_to() }))?;
+    let text = std::str::from_utf8(input).map_err(|e| {
+        Error::new(ErrorKind::InvalidUtf8 {
+            valid_up_to: e.valid_up_to(),
+        })
+    })?;
     parse(text, options)
 }
