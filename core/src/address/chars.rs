@@ -69,8 +69,8 @@ fn is_symbol(c: char) -> bool {
     c.general_category_group() == GeneralCategoryGroup::Symbol || c.is_emoji_char()
 }
 
-/// The first refused character class in `text` under the given permissions, in the order
-/// invisible, bidi, symbol per character. ASCII text never has one.
+/// The refused character class of `text` under the given permissions: invisible characters
+/// first, then bidi controls, then symbols, wherever they stand. ASCII text never has one.
 pub(super) fn refused_character(
     text: &str,
     allow_invisible: bool,
@@ -80,17 +80,16 @@ pub(super) fn refused_character(
     if text.is_ascii() {
         return None;
     }
-    text.chars().filter(|c| !c.is_ascii()).find_map(|c| {
-        if !allow_bidi && is_bidi_control(c) {
-            Some(ErrorCode::BidiControl)
-        } else if !allow_invisible && is_invisible(c) {
-            Some(ErrorCode::InvisibleCharacter)
-        } else if !allow_symbols && is_symbol(c) {
-            Some(ErrorCode::SymbolCharacter)
-        } else {
-            None
-        }
-    })
+    let has = |class: fn(char) -> bool| text.chars().any(|c| !c.is_ascii() && class(c));
+    if !allow_invisible && has(is_invisible) {
+        Some(ErrorCode::InvisibleCharacter)
+    } else if !allow_bidi && has(is_bidi_control) {
+        Some(ErrorCode::BidiControl)
+    } else if !allow_symbols && has(is_symbol) {
+        Some(ErrorCode::SymbolCharacter)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -127,5 +126,11 @@ mod tests {
         assert_eq!(refused_character("ja\u{200B}ne", true, false, false), None);
         assert_eq!(refused_character("ja\u{202E}ne", false, true, false), None);
         assert_eq!(refused_character("ja☺ne", false, false, true), None);
+        // The order of the classes decides, not the order in the text.
+        assert_eq!(
+            check("☺\u{202E}\u{200B}"),
+            Some(ErrorCode::InvisibleCharacter)
+        );
+        assert_eq!(check("☺\u{202E}"), Some(ErrorCode::BidiControl));
     }
 }

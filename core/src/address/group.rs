@@ -1,7 +1,9 @@
 //! From words to entries: display names, comments, trimming; then verdicts, duplicates, the
 //! cap, and line and column numbers.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::chars::Separator;
 use super::lexer::{Word, Words};
@@ -128,11 +130,14 @@ impl Grouper<'_> {
         self.names.clear();
         self.comma_at = None;
         let address = trim(self.input[open + 1..close].trim());
-        let suffix = self.input[close + 1..word.end].trim_end_matches(['.', ',', ';', ')', '>']);
+        let suffix = self.input[close + 1..word.end].trim_end_matches(['.', ',', ';', '>']);
         let mut verdict = Ok(());
         if let Some(comment) = suffix.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
             name = name.or_else(|| display_name(comment));
-        } else if !suffix.is_empty() {
+        } else if !suffix
+            .trim_end_matches(['.', ',', ';', ')', '>'])
+            .is_empty()
+        {
             verdict = Err(ErrorCode::UnexpectedText);
         }
         let verdict = verdict.and_then(|()| validate::check(address, self.options));
@@ -191,6 +196,15 @@ fn is_punctuation(word: &str) -> bool {
 /// Trims what surrounds an address when it is pasted: `mailto:` (and its `?query`), leading
 /// bullets and unmatched `(` `<`, trailing `. , ; ) >`, and surrounding quotes.
 fn trim(mut text: &str) -> &str {
+    let (Some(&first), Some(&last)) = (text.as_bytes().first(), text.as_bytes().last()) else {
+        return text;
+    };
+    if first.is_ascii_alphanumeric()
+        && last.is_ascii_alphanumeric()
+        && !first.eq_ignore_ascii_case(&b'm')
+    {
+        return text;
+    }
     loop {
         let before = text.len();
         text = text.trim_end_matches(['.', ',', ';', ')', '>']);
@@ -226,6 +240,17 @@ fn display_name(text: &str) -> Option<String> {
             break;
         }
     }
+    let plain = |pair: &[u8]| {
+        pair[1] != b'\\' && pair[1].is_ascii() && (pair[1] != b' ' || pair[0] != b' ')
+    };
+    let bytes = text.as_bytes();
+    if text.is_ascii()
+        && bytes.first() != Some(&b'\\')
+        && bytes.windows(2).all(plain)
+        && !text.contains('\t')
+    {
+        return (!text.is_empty()).then(|| text.to_owned());
+    }
     let mut name = String::with_capacity(text.len());
     let mut chars = text.chars();
     let mut space = false;
@@ -250,7 +275,10 @@ fn display_name(text: &str) -> Option<String> {
 
 /// Duplicates, the cap, positions: drafts become entries.
 fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>) -> Vec<Entry> {
-    let mut first_by_key: HashMap<String, usize> = HashMap::with_capacity(drafts.len());
+    // Indices of the first entry with each key; their keys live in `entries` (no copies).
+    let mut first_by_key: HashTable<usize> = HashTable::with_capacity(drafts.len());
+    let mut hashes: Vec<u64> = Vec::with_capacity(drafts.len());
+    let hasher = DefaultHashBuilder::default();
     let mut unique_valid = 0usize;
     let mut cursor = Cursor {
         pos: begin,
@@ -258,15 +286,18 @@ fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>)
         column: 1,
         after_cr: false,
     };
-    let mut entries = Vec::with_capacity(drafts.len());
+    let mut entries: Vec<Entry> = Vec::with_capacity(drafts.len());
     for (index, draft) in drafts.into_iter().enumerate() {
         cursor.advance(input.as_bytes(), draft.start);
+        let mut hash = 0;
         let (mut error, mut duplicate_of, mut normalized, mut key, mut smtputf8) =
             (None, None, None, None, false);
         match draft.verdict {
             Err(code) => error = Some(code),
             Ok(valid) => {
-                match first_by_key.get(&valid.key) {
+                hash = hasher.hash_one(&valid.key);
+                let same_key = |&first: &usize| entries[first].key.as_ref() == Some(&valid.key);
+                match first_by_key.find(hash, same_key) {
                     Some(&first) => {
                         error = Some(ErrorCode::Duplicate);
                         duplicate_of = Some(first);
@@ -277,7 +308,7 @@ fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>)
                         } else {
                             unique_valid += 1;
                         }
-                        first_by_key.insert(valid.key.clone(), index);
+                        first_by_key.insert_unique(hash, index, |&first| hashes[first]);
                     }
                 }
                 normalized = Some(valid.normalized);
@@ -285,6 +316,7 @@ fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>)
                 smtputf8 = valid.smtputf8;
             }
         }
+        hashes.push(hash);
         entries.push(Entry {
             index,
             raw: input[draft.start..draft.end].to_owned(),
@@ -316,6 +348,12 @@ impl Cursor {
     fn advance(&mut self, bytes: &[u8], to: usize) {
         while self.pos < to {
             let b = bytes[self.pos];
+            if (0x20..0x80).contains(&b) {
+                self.column += 1;
+                self.after_cr = false;
+                self.pos += 1;
+                continue;
+            }
             let after_cr = std::mem::replace(&mut self.after_cr, false);
             match b {
                 b'\n' => {

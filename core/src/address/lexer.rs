@@ -25,6 +25,17 @@ pub(super) struct Word {
     pub quote: Option<(usize, usize)>,
 }
 
+/// ASCII bytes that are neither separators nor group openers: the fast path of the scan.
+static ORDINARY: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7F {
+        table[b] = !matches!(b as u8, b',' | b';' | b'"' | b'<' | b'(');
+        b += 1;
+    }
+    table
+};
+
 /// The scanner: yields the words of `input` from `begin`, in order.
 pub(super) struct Words<'a> {
     bytes: &'a [u8],
@@ -188,6 +199,10 @@ impl Iterator for Words<'_> {
         let mut i = start;
         while i < len {
             let b = self.bytes[i];
+            if ORDINARY[usize::from(b)] {
+                i += 1;
+                continue;
+            }
             match b {
                 b'"' => {
                     if let Some(close) = self.quote_close(i) {

@@ -30,7 +30,8 @@
 //!
 //! - **Separators** are `,` `;`, every Unicode white-space character (space, tab, LF, CR, CRLF,
 //!   NBSP, U+3000, U+2028, ...), and the full-width `，` `；` `、`. Repeated, leading and trailing
-//!   separators make no entries. A leading byte-order mark is skipped.
+//!   separators make no entries. A leading byte-order mark is skipped (and not counted in
+//!   columns).
 //! - **Groups**: a `"quoted string"` (with `\` escapes), an `<angle bracket>` group and a
 //!   `(parenthesized)` group are never split by separators. A group is closed on the same line
 //!   (LF, CR, U+2028, U+2029 end a line); an opener with no closer on its line is an ordinary
