@@ -17,6 +17,8 @@ const QUOTE_PAIRS: [(char, char); 4] = [('"', '"'), ('\'', '\''), ('“', '”')
 /// An entry before duplicates, the cap and positions are known.
 struct Draft {
     start: usize,
+    line: usize,
+    column: usize,
     end: usize,
     name: Option<String>,
     address: Option<String>,
@@ -38,7 +40,7 @@ pub(super) fn entries(input: &str, options: &ParseOptions) -> Vec<Entry> {
         grouper.word(word);
     }
     grouper.flush_names(usize::MAX);
-    finish(input, begin, options, grouper.drafts)
+    finish(input, options, grouper.drafts)
 }
 
 struct Grouper<'a> {
@@ -108,6 +110,8 @@ impl Grouper<'_> {
             let address = (verdict != Err(ErrorCode::NotAnAddress)).then(|| text.to_owned());
             self.drafts.push(Draft {
                 start: word.start,
+                line: word.line,
+                column: word.column,
                 end: word.end,
                 name: None,
                 address,
@@ -125,7 +129,8 @@ impl Grouper<'_> {
         let Some((open, close)) = word.angle else {
             return;
         };
-        let start = self.names.first().map_or(word.start, |first| first.start);
+        let first = self.names.first().copied().unwrap_or(word);
+        let start = first.start;
         let mut name = display_name(&self.input[start..open]);
         self.names.clear();
         self.comma_at = None;
@@ -144,6 +149,8 @@ impl Grouper<'_> {
         let address = (verdict != Err(ErrorCode::NotAnAddress)).then(|| address.to_owned());
         self.drafts.push(Draft {
             start,
+            line: first.line,
+            column: first.column,
             end: word.end,
             name,
             address,
@@ -168,6 +175,8 @@ impl Grouper<'_> {
         let address = (verdict != Err(ErrorCode::NotAnAddress)).then(|| address.to_owned());
         self.drafts.push(Draft {
             start: word.start,
+            line: word.line,
+            column: word.column,
             end: word.end,
             name,
             address,
@@ -274,21 +283,14 @@ fn display_name(text: &str) -> Option<String> {
 }
 
 /// Duplicates, the cap, positions: drafts become entries.
-fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>) -> Vec<Entry> {
+fn finish(input: &str, options: &ParseOptions, drafts: Vec<Draft>) -> Vec<Entry> {
     // Indices of the first entry with each key; their keys live in `entries` (no copies).
     let mut first_by_key: HashTable<usize> = HashTable::with_capacity(drafts.len());
     let mut hashes: Vec<u64> = Vec::with_capacity(drafts.len());
     let hasher = DefaultHashBuilder::default();
     let mut unique_valid = 0usize;
-    let mut cursor = Cursor {
-        pos: begin,
-        line: 1,
-        column: 1,
-        after_cr: false,
-    };
     let mut entries: Vec<Entry> = Vec::with_capacity(drafts.len());
     for (index, draft) in drafts.into_iter().enumerate() {
-        cursor.advance(input.as_bytes(), draft.start);
         let mut hash = 0;
         let (mut error, mut duplicate_of, mut normalized, mut key, mut smtputf8) =
             (None, None, None, None, false);
@@ -322,8 +324,8 @@ fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>)
             raw: input[draft.start..draft.end].to_owned(),
             start: draft.start,
             end: draft.end,
-            line: cursor.line,
-            column: cursor.column,
+            line: draft.line,
+            column: draft.column,
             name: draft.name,
             address: draft.address,
             normalized,
@@ -334,53 +336,6 @@ fn finish(input: &str, begin: usize, options: &ParseOptions, drafts: Vec<Draft>)
         });
     }
     entries
-}
-
-/// Line and column of a byte offset, advanced forward only.
-struct Cursor {
-    pos: usize,
-    line: usize,
-    column: usize,
-    after_cr: bool,
-}
-
-impl Cursor {
-    fn advance(&mut self, bytes: &[u8], to: usize) {
-        while self.pos < to {
-            let b = bytes[self.pos];
-            if (0x20..0x80).contains(&b) {
-                self.column += 1;
-                self.after_cr = false;
-                self.pos += 1;
-                continue;
-            }
-            let after_cr = std::mem::replace(&mut self.after_cr, false);
-            match b {
-                b'\n' => {
-                    if !after_cr {
-                        self.line += 1;
-                    }
-                    self.column = 1;
-                }
-                b'\r' => {
-                    self.line += 1;
-                    self.column = 1;
-                    self.after_cr = true;
-                }
-                0xE2 if bytes.get(self.pos + 1) == Some(&0x80)
-                    && matches!(bytes.get(self.pos + 2), Some(0xA8 | 0xA9)) =>
-                {
-                    self.line += 1;
-                    self.column = 1;
-                    self.pos += 3;
-                    continue;
-                }
-                b if b & 0xC0 != 0x80 => self.column += 1,
-                _ => {}
-            }
-            self.pos += 1;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,15 @@ pub(super) struct Word {
     pub paren: Option<(usize, usize)>,
     /// The first `"…"` group: offsets of both quotes.
     pub quote: Option<(usize, usize)>,
+    /// Line of `start`, from 1.
+    pub line: usize,
+    /// Column of `start`, from 1, in Unicode scalar values.
+    pub column: usize,
+}
+
+/// How many UTF-8 continuation bytes `bytes` holds.
+fn continuation_bytes(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 == 0x80).count()
 }
 
 /// ASCII bytes that are neither separators nor group openers: the fast path of the scan.
@@ -45,6 +54,12 @@ pub(super) struct Words<'a> {
     no_quote_before: usize,
     no_angle_before: usize,
     no_paren_before: usize,
+    /// The current line, the offset where it starts, and how many UTF-8 continuation bytes
+    /// the scan has passed on it: a column is then a subtraction. Words never hold a line
+    /// break (groups close on their line), so lines change only between words.
+    line: usize,
+    line_start: usize,
+    continuation_bytes: usize,
 }
 
 impl<'a> Words<'a> {
@@ -55,6 +70,9 @@ impl<'a> Words<'a> {
             no_quote_before: 0,
             no_angle_before: 0,
             no_paren_before: 0,
+            line: 1,
+            line_start: begin,
+            continuation_bytes: 0,
         }
     }
 
@@ -175,6 +193,16 @@ impl Iterator for Words<'_> {
             match self.separator_at(self.pos) {
                 Some((kind, width)) => {
                     before = Some(before.map_or(kind, |b| b.max(kind)));
+                    let crlf = self.bytes[self.pos] == b'\n'
+                        && self.pos > 0
+                        && self.bytes[self.pos - 1] == b'\r';
+                    if kind == Separator::Hard && self.line_ends_at(self.pos) {
+                        self.line += usize::from(!crlf);
+                        self.line_start = self.pos + width;
+                        self.continuation_bytes = 0;
+                    } else {
+                        self.continuation_bytes += width - 1;
+                    }
                     self.pos += width;
                 }
                 None => break,
@@ -195,6 +223,8 @@ impl Iterator for Words<'_> {
             angle: None,
             paren: None,
             quote: None,
+            line: self.line,
+            column: start - self.line_start - self.continuation_bytes + 1,
         };
         let mut i = start;
         while i < len {
@@ -207,6 +237,7 @@ impl Iterator for Words<'_> {
                 b'"' => {
                     if let Some(close) = self.quote_close(i) {
                         word.quote.get_or_insert((i, close));
+                        self.continuation_bytes += continuation_bytes(&self.bytes[i..close]);
                         i = close + 1;
                         continue;
                     }
@@ -214,6 +245,7 @@ impl Iterator for Words<'_> {
                 b'<' => {
                     if let Some(close) = self.group_close(i, b'<', b'>') {
                         word.angle.get_or_insert((i, close));
+                        self.continuation_bytes += continuation_bytes(&self.bytes[i..close]);
                         i = close + 1;
                         continue;
                     }
@@ -221,6 +253,7 @@ impl Iterator for Words<'_> {
                 b'(' => {
                     if let Some(close) = self.group_close(i, b'(', b')') {
                         word.paren = Some((i, close));
+                        self.continuation_bytes += continuation_bytes(&self.bytes[i..close]);
                         i = close + 1;
                         continue;
                     }
@@ -231,7 +264,9 @@ impl Iterator for Words<'_> {
                     }
                 }
             }
-            i += self.char_len_at(i);
+            let width = self.char_len_at(i);
+            self.continuation_bytes += width - 1;
+            i += width;
         }
         word.end = i;
         self.pos = i;
