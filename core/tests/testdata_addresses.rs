@@ -93,19 +93,19 @@ impl Report {
 /// not depend on how `Entry` is serialized elsewhere.
 fn entry_json(entry: &Entry) -> Map<String, Value> {
     let value = json!({
-        "index": entry.index,
-        "raw": entry.raw,
-        "start": entry.start,
-        "end": entry.end,
-        "line": entry.line,
-        "column": entry.column,
-        "name": entry.name,
-        "address": entry.address,
-        "normalized": entry.normalized,
-        "key": entry.key,
-        "smtputf8": entry.smtputf8,
-        "error": entry.error.map(ErrorCode::as_str),
-        "duplicate_of": entry.duplicate_of,
+        "index": entry.index(),
+        "raw": entry.raw(),
+        "start": entry.start(),
+        "end": entry.end(),
+        "line": entry.line(),
+        "column": entry.column(),
+        "name": entry.name(),
+        "address": entry.address(),
+        "normalized": entry.normalized(),
+        "key": entry.key(),
+        "smtputf8": entry.smtputf8(),
+        "error": entry.error().map(ErrorCode::as_str),
+        "duplicate_of": entry.duplicate_of(),
     });
     match value {
         Value::Object(map) => map,
@@ -215,7 +215,7 @@ fn check_case(id: &str, case: &Map<String, Value>, report: &mut Report) {
         report.fail(id, "acceptable", expected_acceptable, list.acceptable);
     }
     if list.entries.len() != expected_entries.len() {
-        let raws: Vec<&str> = list.entries.iter().map(|e| e.raw.as_str()).collect();
+        let raws: Vec<&str> = list.entries.iter().map(|e| e.raw()).collect();
         report.fail(
             id,
             "number of entries",

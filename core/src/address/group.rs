@@ -1,6 +1,7 @@
 //! From words to entries: display names, comments, trimming; then verdicts, duplicates, the
 //! cap, and line and column numbers.
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -8,22 +9,11 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use super::chars::Separator;
 use super::lexer::{Word, Words};
 use super::validate::{self, Valid};
-use super::{Entry, ParseOptions};
+use super::{Entry, ParseOptions, Span};
 use crate::error::ErrorCode;
 
 const BOM: &str = "\u{FEFF}";
 const QUOTE_PAIRS: [(char, char); 4] = [('"', '"'), ('\'', '\''), ('“', '”'), ('‘', '’')];
-
-/// An entry before duplicates, the cap and positions are known.
-struct Draft {
-    start: usize,
-    line: usize,
-    column: usize,
-    end: usize,
-    name: Option<String>,
-    address: Option<String>,
-    verdict: Result<Valid, ErrorCode>,
-}
 
 /// Cuts `input` into entries and judges each.
 pub(super) fn entries(input: &str, options: &ParseOptions) -> Vec<Entry> {
@@ -31,32 +21,71 @@ pub(super) fn entries(input: &str, options: &ParseOptions) -> Vec<Entry> {
     let mut grouper = Grouper {
         input,
         options,
-        drafts: Vec::new(),
         names: Vec::new(),
         comma_at: None,
         attach: false,
+        draft: None,
+        scratch: String::new(),
+        list: List::with_capacity(input.len() / 32),
     };
     for word in Words::new(input, begin) {
         grouper.word(word);
     }
     grouper.flush_names(usize::MAX);
-    finish(input, options, grouper.drafts)
+    grouper.finish_draft();
+    grouper.list.entries
+}
+
+/// The last entry found, kept open because a `(comment)` after it may still join it. Its
+/// normalized form and key, when valid, are in [`Grouper::scratch`].
+struct Draft<'a> {
+    start: usize,
+    end: usize,
+    line: usize,
+    column: usize,
+    name: Option<Cow<'a, str>>,
+    address: Option<&'a str>,
+    verdict: Result<Valid, ErrorCode>,
 }
 
 struct Grouper<'a> {
     input: &'a str,
     options: &'a ParseOptions,
-    drafts: Vec<Draft>,
     /// Words that may be the display name of an `<address>` still to come.
     names: Vec<Word>,
     /// Where in `names` the one comma a name may span falls.
     comma_at: Option<usize>,
-    /// The last draft is an address that a `(comment)` after white space may name.
+    /// The draft is an address that a `(comment)` after white space may name.
     attach: bool,
+    draft: Option<Draft<'a>>,
+    scratch: String,
+    list: List,
 }
 
-impl Grouper<'_> {
-    fn text(&self, word: &Word) -> &str {
+/// The entries so far, with what duplicates and the cap need.
+struct List {
+    entries: Vec<Entry>,
+    /// The hash of each key and the index of the first entry with it (the keys themselves
+    /// live in `entries`: no copies; the full hash spares most key comparisons).
+    first_by_key: HashTable<(u64, usize)>,
+    hasher: DefaultHashBuilder,
+    unique_valid: usize,
+}
+
+impl List {
+    /// Room for about `entries` entries: a guess from the input's size, to spare regrowth.
+    fn with_capacity(entries: usize) -> Self {
+        List {
+            entries: Vec::with_capacity(entries),
+            first_by_key: HashTable::with_capacity(entries),
+            hasher: DefaultHashBuilder::default(),
+            unique_valid: 0,
+        }
+    }
+}
+
+impl<'a> Grouper<'a> {
+    fn text(&self, word: &Word) -> &'a str {
         &self.input[word.start..word.end]
     }
 
@@ -100,24 +129,14 @@ impl Grouper<'_> {
     /// entries of their own.
     fn flush_names(&mut self, at: usize) {
         let at = at.min(self.names.len());
-        let words: Vec<Word> = self.names.drain(..at).collect();
-        for word in words {
+        for i in 0..at {
+            let word = self.names[i];
             let text = trim(self.text(&word));
-            if is_punctuation(text) {
-                continue;
+            if !is_punctuation(text) {
+                self.open_draft(word, word.end, None, text, Ok(()));
             }
-            let verdict = validate::check(text, self.options);
-            let address = (verdict != Err(ErrorCode::NotAnAddress)).then(|| text.to_owned());
-            self.drafts.push(Draft {
-                start: word.start,
-                line: word.line,
-                column: word.column,
-                end: word.end,
-                name: None,
-                address,
-                verdict,
-            });
         }
+        self.names.drain(..at);
         self.comma_at = match self.comma_at {
             Some(comma) if comma > at => Some(comma - at),
             _ => None,
@@ -130,70 +149,185 @@ impl Grouper<'_> {
             return;
         };
         let first = self.names.first().copied().unwrap_or(word);
-        let start = first.start;
-        let mut name = display_name(&self.input[start..open]);
+        let input = self.input;
+        let mut name = display_name(&input[first.start..open]);
         self.names.clear();
         self.comma_at = None;
-        let address = trim(self.input[open + 1..close].trim());
-        let suffix = self.input[close + 1..word.end].trim_end_matches(['.', ',', ';', '>']);
-        let mut verdict = Ok(());
+        let address = trim(input[open + 1..close].trim());
+        let suffix = input[close + 1..word.end].trim_end_matches(['.', ',', ';', '>']);
+        let mut precheck = Ok(());
         if let Some(comment) = suffix.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
             name = name.or_else(|| display_name(comment));
         } else if !suffix
             .trim_end_matches(['.', ',', ';', ')', '>'])
             .is_empty()
         {
-            verdict = Err(ErrorCode::UnexpectedText);
+            precheck = Err(ErrorCode::UnexpectedText);
         }
-        let verdict = verdict.and_then(|()| validate::check(address, self.options));
-        let address = (verdict != Err(ErrorCode::NotAnAddress)).then(|| address.to_owned());
-        self.drafts.push(Draft {
-            start,
-            line: first.line,
-            column: first.column,
-            end: word.end,
-            name,
-            address,
-            verdict,
-        });
+        self.open_draft(first, word.end, name, address, precheck);
         self.attach = true;
     }
 
     /// A bare address, maybe with a `(comment)` glued at its end.
     fn plain_entry(&mut self, word: Word) {
+        let input = self.input;
         let mut text_end = word.end;
         let mut name = None;
         if let Some((open, close)) = word.paren {
             let glued_at_end = open > word.start && close + 1 == word.end;
-            if glued_at_end && self.input[word.start..open].contains('@') {
+            if glued_at_end && input[word.start..open].contains('@') {
                 text_end = open;
-                name = display_name(&self.input[open + 1..close]);
+                name = display_name(&input[open + 1..close]);
             }
         }
-        let address = trim(&self.input[word.start..text_end]);
-        let verdict = validate::check(address, self.options);
-        let address = (verdict != Err(ErrorCode::NotAnAddress)).then(|| address.to_owned());
-        self.drafts.push(Draft {
-            start: word.start,
-            line: word.line,
-            column: word.column,
-            end: word.end,
-            name,
-            address,
-            verdict,
-        });
+        let address = trim(&input[word.start..text_end]);
+        self.open_draft(word, word.end, name, address, Ok(()));
         self.attach = true;
     }
 
-    /// `address (Name)`: the comment joins the entry before it.
+    /// `address (Name)`: the comment joins the draft before it.
     fn attach_comment(&mut self, word: Word) {
         let comment = display_name(&self.input[word.start + 1..word.end - 1]);
-        if let Some(last) = self.drafts.last_mut() {
-            last.end = word.end;
-            if last.name.is_none() {
-                last.name = comment;
+        if let Some(draft) = &mut self.draft {
+            draft.end = word.end;
+            if draft.name.is_none() {
+                draft.name = comment;
             }
         }
+    }
+
+    /// Closes the previous draft and opens one from `first.start` to `end` for `address`.
+    fn open_draft(
+        &mut self,
+        first: Word,
+        end: usize,
+        name: Option<Cow<'a, str>>,
+        address: &'a str,
+        precheck: Result<(), ErrorCode>,
+    ) {
+        self.finish_draft();
+        self.scratch.clear();
+        let verdict =
+            precheck.and_then(|()| validate::check(address, self.options, &mut self.scratch));
+        self.draft = Some(Draft {
+            start: first.start,
+            end,
+            line: first.line,
+            column: first.column,
+            name,
+            address: (verdict != Err(ErrorCode::NotAnAddress)).then_some(address),
+            verdict,
+        });
+    }
+
+    /// Turns the open draft into an entry: duplicates, the cap, and the entry's one allocation.
+    fn finish_draft(&mut self) {
+        let Some(draft) = self.draft.take() else {
+            return;
+        };
+        let list = &mut self.list;
+        let index = list.entries.len();
+        let (mut error, mut duplicate_of, mut valid_forms) = (None, None, None);
+        match draft.verdict {
+            Err(code) => error = Some(code),
+            Ok(Valid {
+                normalized_len,
+                smtputf8,
+            }) => {
+                let (normalized, key) = self.scratch.split_at(normalized_len);
+                let hash = list.hasher.hash_one(key);
+                let entries = &list.entries;
+                let same_key =
+                    |&(h, first): &(u64, usize)| h == hash && entries[first].key() == Some(key);
+                match list.first_by_key.find(hash, same_key) {
+                    Some(&(_, first)) => {
+                        error = Some(ErrorCode::Duplicate);
+                        duplicate_of = Some(first);
+                    }
+                    None => {
+                        if list.unique_valid >= self.options.max_addresses {
+                            error = Some(ErrorCode::OverLimit);
+                        } else {
+                            list.unique_valid += 1;
+                        }
+                        list.first_by_key
+                            .insert_unique(hash, (hash, index), |&(h, _)| h);
+                    }
+                }
+                valid_forms = Some((normalized, key, smtputf8));
+            }
+        }
+        list.entries.push(build_entry(
+            self.input,
+            index,
+            &draft,
+            valid_forms,
+            error,
+            duplicate_of,
+        ));
+    }
+}
+
+/// An entry in one allocation: its raw text, then whichever of the normalized form, the key
+/// and the name are not already found in it.
+fn build_entry(
+    input: &str,
+    index: usize,
+    draft: &Draft<'_>,
+    valid_forms: Option<(&str, &str, bool)>,
+    error: Option<ErrorCode>,
+    duplicate_of: Option<usize>,
+) -> Entry {
+    let raw = &input[draft.start..draft.end];
+    // Where `part` lies in `raw`, if it is a slice of it.
+    let within_raw = |part: &str| {
+        let offset = (part.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+        (offset <= raw.len() && part.len() <= raw.len() - offset)
+            .then(|| Span::new(offset, part.len()))
+    };
+    let address = draft.address.and_then(within_raw);
+    // The normalized form is often the address as typed, and the key often the normalized form.
+    let (normalized_typed, key_same) = match valid_forms {
+        Some((normalized, key, _)) => (draft.address == Some(normalized), key == normalized),
+        None => (false, false),
+    };
+    let name_in_raw = match &draft.name {
+        Some(Cow::Borrowed(name)) => within_raw(name),
+        _ => None,
+    };
+    let extra: [Option<&str>; 3] = [
+        valid_forms
+            .filter(|_| !normalized_typed)
+            .map(|(normalized, _, _)| normalized),
+        valid_forms.filter(|_| !key_same).map(|(_, key, _)| key),
+        draft.name.as_deref().filter(|_| name_in_raw.is_none()),
+    ];
+    let mut text =
+        String::with_capacity(raw.len() + extra.iter().flatten().map(|s| s.len()).sum::<usize>());
+    text.push_str(raw);
+    let mut spans = [None; 3];
+    for (span, part) in spans.iter_mut().zip(extra) {
+        if let Some(part) = part {
+            *span = Some(Span::new(text.len(), part.len()));
+            text.push_str(part);
+        }
+    }
+    let normalized = if normalized_typed { address } else { spans[0] };
+    let key = if key_same { normalized } else { spans[1] };
+    Entry {
+        index,
+        start: draft.start,
+        end: draft.end,
+        line: draft.line,
+        column: draft.column,
+        text: text.into_boxed_str(),
+        name: name_in_raw.or(spans[2]),
+        address,
+        normalized,
+        key,
+        smtputf8: valid_forms.is_some_and(|(_, _, smtputf8)| smtputf8),
+        error,
+        duplicate_of,
     }
 }
 
@@ -241,7 +375,7 @@ fn trim(mut text: &str) -> &str {
 }
 
 /// A display name as people read it: unquoted, unescaped, white space collapsed.
-fn display_name(text: &str) -> Option<String> {
+fn display_name(text: &str) -> Option<Cow<'_, str>> {
     let mut text = text.trim();
     for (open, close) in QUOTE_PAIRS {
         if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
@@ -258,7 +392,7 @@ fn display_name(text: &str) -> Option<String> {
         && bytes.windows(2).all(plain)
         && !text.contains('\t')
     {
-        return (!text.is_empty()).then(|| text.to_owned());
+        return (!text.is_empty()).then_some(Cow::Borrowed(text));
     }
     let mut name = String::with_capacity(text.len());
     let mut chars = text.chars();
@@ -279,63 +413,7 @@ fn display_name(text: &str) -> Option<String> {
         }
         name.push(c);
     }
-    (!name.is_empty()).then_some(name)
-}
-
-/// Duplicates, the cap, positions: drafts become entries.
-fn finish(input: &str, options: &ParseOptions, drafts: Vec<Draft>) -> Vec<Entry> {
-    // Indices of the first entry with each key; their keys live in `entries` (no copies).
-    let mut first_by_key: HashTable<usize> = HashTable::with_capacity(drafts.len());
-    let mut hashes: Vec<u64> = Vec::with_capacity(drafts.len());
-    let hasher = DefaultHashBuilder::default();
-    let mut unique_valid = 0usize;
-    let mut entries: Vec<Entry> = Vec::with_capacity(drafts.len());
-    for (index, draft) in drafts.into_iter().enumerate() {
-        let mut hash = 0;
-        let (mut error, mut duplicate_of, mut normalized, mut key, mut smtputf8) =
-            (None, None, None, None, false);
-        match draft.verdict {
-            Err(code) => error = Some(code),
-            Ok(valid) => {
-                hash = hasher.hash_one(&valid.key);
-                let same_key = |&first: &usize| entries[first].key.as_ref() == Some(&valid.key);
-                match first_by_key.find(hash, same_key) {
-                    Some(&first) => {
-                        error = Some(ErrorCode::Duplicate);
-                        duplicate_of = Some(first);
-                    }
-                    None => {
-                        if unique_valid >= options.max_addresses {
-                            error = Some(ErrorCode::OverLimit);
-                        } else {
-                            unique_valid += 1;
-                        }
-                        first_by_key.insert_unique(hash, index, |&first| hashes[first]);
-                    }
-                }
-                normalized = Some(valid.normalized);
-                key = Some(valid.key);
-                smtputf8 = valid.smtputf8;
-            }
-        }
-        hashes.push(hash);
-        entries.push(Entry {
-            index,
-            raw: input[draft.start..draft.end].to_owned(),
-            start: draft.start,
-            end: draft.end,
-            line: draft.line,
-            column: draft.column,
-            name: draft.name,
-            address: draft.address,
-            normalized,
-            key,
-            smtputf8,
-            error,
-            duplicate_of,
-        });
-    }
-    entries
+    (!name.is_empty()).then_some(Cow::Owned(name))
 }
 
 #[cfg(test)]

@@ -15,14 +15,14 @@
 //! )?;
 //! assert!(!list.acceptable);
 //! let jane = &list.entries[0];
-//! assert_eq!(jane.name.as_deref(), Some("Jane Doe"));
-//! assert_eq!(jane.normalized.as_deref(), Some("Jane@example.com"));
-//! assert_eq!(jane.key.as_deref(), Some("jane@example.com"));
-//! assert_eq!(list.entries[1].name.as_deref(), Some("Smith, John"));
+//! assert_eq!(jane.name(), Some("Jane Doe"));
+//! assert_eq!(jane.normalized(), Some("Jane@example.com"));
+//! assert_eq!(jane.key(), Some("jane@example.com"));
+//! assert_eq!(list.entries[1].name(), Some("Smith, John"));
 //! let bob = &list.entries[2];
-//! assert_eq!((bob.line, bob.column, bob.error), (2, 1, Some(ErrorCode::MissingDomain)));
-//! assert_eq!(list.entries[3].error, Some(ErrorCode::Duplicate));
-//! assert_eq!(list.entries[3].duplicate_of, Some(0));
+//! assert_eq!((bob.line(), bob.column(), bob.error()), (2, 1, Some(ErrorCode::MissingDomain)));
+//! assert_eq!(list.entries[3].error(), Some(ErrorCode::Duplicate));
+//! assert_eq!(list.entries[3].duplicate_of(), Some(0));
 //! # Ok::<(), invitekit::Error>(())
 //! ```
 //!
@@ -85,6 +85,8 @@ mod group;
 mod lexer;
 mod validate;
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, ErrorKind};
@@ -99,7 +101,7 @@ pub struct ParseOptions {
     /// Default 200.
     pub max_addresses: usize,
     /// Inputs longer than this many bytes are refused with [`ErrorCode::InputTooLarge`].
-    /// Default 64 KiB.
+    /// Default 64 KiB; never more than [`MAX_INPUT_CEILING`].
     pub max_input_bytes: usize,
     /// Compare local parts case-sensitively in the dedup key. Default false.
     pub case_sensitive_local_part: bool,
@@ -126,6 +128,8 @@ pub struct ParseOptions {
 pub const DEFAULT_MAX_ADDRESSES: usize = 200;
 /// The default bound on the input size, in bytes.
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 64 * 1024;
+/// The bound on the input size whatever [`ParseOptions::max_input_bytes`] says: 1 GiB.
+pub const MAX_INPUT_CEILING: usize = 1 << 30;
 
 impl Default for ParseOptions {
     fn default() -> Self {
@@ -147,49 +151,215 @@ impl Default for ParseOptions {
 
 /// One entry of a pasted list: a place in the input and the verdict on it.
 ///
-/// Serializes with the field names of the public JSON interface (`invitekit check --json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Serializes with the field names of the public JSON interface (`invitekit check --json`):
+/// `index`, `raw`, `start`, `end`, `line`, `column`, `name`, `address`, `normalized`, `key`,
+/// `smtputf8`, `error`, `duplicate_of`, null where they do not apply.
+///
+/// An entry is one allocation (its texts share it), which keeps a million-entry list fast.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Position in [`AddressList::entries`], from 0.
-    pub index: usize,
-    /// The entry's text exactly as in the input: `input[start..end]`.
-    pub raw: String,
-    /// Byte offset of the entry's first byte in the input.
-    pub start: usize,
-    /// Byte offset just past the entry's last byte.
-    pub end: usize,
-    /// Line of `start`, from 1. LF, CR, CRLF, U+2028 and U+2029 end a line.
-    pub line: usize,
-    /// Column of `start` on its line, from 1, counted in Unicode scalar values.
-    pub column: usize,
-    /// The display name, if the entry has one (`Jane Doe` in `Jane Doe <jane@x.com>`).
-    pub name: Option<String>,
-    /// The address as typed, once names, brackets, `mailto:` and punctuation are trimmed;
-    /// `None` for [`ErrorCode::NotAnAddress`].
-    pub address: Option<String>,
-    /// The normalized address: NFC local part, lowercase punycode domain. `None` when invalid.
-    pub normalized: Option<String>,
-    /// The dedup key. `None` when invalid.
-    pub key: Option<String>,
-    /// Whether the local part is non-ASCII, so delivery needs SMTPUTF8.
-    pub smtputf8: bool,
-    /// Why the entry cannot be used, if it cannot.
-    pub error: Option<ErrorCode>,
-    /// For [`ErrorCode::Duplicate`]: the index of the first entry with the same key.
-    pub duplicate_of: Option<usize>,
+    pub(super) index: usize,
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) line: usize,
+    pub(super) column: usize,
+    /// `raw`, then whichever of the normalized form, the key and the name it does not hold.
+    pub(super) text: Box<str>,
+    pub(super) name: Option<Span>,
+    pub(super) address: Option<Span>,
+    pub(super) normalized: Option<Span>,
+    pub(super) key: Option<Span>,
+    pub(super) smtputf8: bool,
+    pub(super) error: Option<ErrorCode>,
+    pub(super) duplicate_of: Option<usize>,
+}
+
+/// A range of an entry's text. `u32` suffices: inputs are at most [`MAX_INPUT_CEILING`], and
+/// an entry's text is at most twice its raw text plus two addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    pub(crate) fn new(start: usize, len: usize) -> Self {
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            start: at(start),
+            end: at(start + len),
+        }
+    }
 }
 
 impl Entry {
+    fn part(&self, span: Option<Span>) -> Option<&str> {
+        span.and_then(|s| self.text.get(s.start as usize..s.end as usize))
+    }
+
+    /// Position in [`AddressList::entries`], from 0.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The entry's text exactly as in the input: `&input[entry.start()..entry.end()]`.
+    pub fn raw(&self) -> &str {
+        self.text.get(..self.end - self.start).unwrap_or_default()
+    }
+
+    /// Byte offset of the entry's first byte in the input.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Byte offset just past the entry's last byte.
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
+    /// Line of [`Entry::start`], from 1. LF, CR, CRLF, U+2028 and U+2029 end a line.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Column of [`Entry::start`] on its line, from 1, counted in Unicode scalar values (a
+    /// leading byte-order mark is not counted).
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// The display name, if the entry has one (`Jane Doe` in `Jane Doe <jane@x.com>`).
+    pub fn name(&self) -> Option<&str> {
+        self.part(self.name)
+    }
+
+    /// The address as typed, once names, brackets, `mailto:` and punctuation are trimmed;
+    /// `None` for [`ErrorCode::NotAnAddress`].
+    pub fn address(&self) -> Option<&str> {
+        self.part(self.address)
+    }
+
+    /// The normalized address: NFC local part, lowercase punycode domain. `None` when the
+    /// address is invalid (a duplicate or an over-limit entry has one).
+    pub fn normalized(&self) -> Option<&str> {
+        self.part(self.normalized)
+    }
+
+    /// The dedup key: the normalized address with its local part lowercased unless
+    /// [`ParseOptions::case_sensitive_local_part`]. `None` when the address is invalid.
+    pub fn key(&self) -> Option<&str> {
+        self.part(self.key)
+    }
+
+    /// Whether the local part is non-ASCII, so delivery needs SMTPUTF8.
+    pub fn smtputf8(&self) -> bool {
+        self.smtputf8
+    }
+
+    /// Why the entry cannot be used, if it cannot.
+    pub fn error(&self) -> Option<ErrorCode> {
+        self.error
+    }
+
+    /// For [`ErrorCode::Duplicate`]: the index of the first entry with the same key.
+    pub fn duplicate_of(&self) -> Option<usize> {
+        self.duplicate_of
+    }
+
     /// Whether this entry is a unique valid address within the cap.
     pub fn is_valid(&self) -> bool {
         self.error.is_none()
     }
 }
 
+/// The texts of an entry, for building one by hand in this crate's tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct EntryTexts<'a> {
+    pub raw: &'a str,
+    pub name: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub normalized: Option<&'a str>,
+    pub key: Option<&'a str>,
+}
+
+#[cfg(test)]
+impl Entry {
+    /// An entry with these texts and every number zero or empty, to be set by the test.
+    pub(crate) fn from_texts(texts: EntryTexts<'_>) -> Entry {
+        let mut text = texts.raw.to_owned();
+        let mut span = |part: Option<&str>| {
+            part.map(|part| {
+                let span = Span::new(text.len(), part.len());
+                text.push_str(part);
+                span
+            })
+        };
+        let (name, address) = (span(texts.name), span(texts.address));
+        let (normalized, key) = (span(texts.normalized), span(texts.key));
+        Entry {
+            index: 0,
+            start: 0,
+            end: texts.raw.len(),
+            line: 1,
+            column: 1,
+            text: text.into_boxed_str(),
+            name,
+            address,
+            normalized,
+            key,
+            smtputf8: false,
+            error: None,
+            duplicate_of: None,
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("index", &self.index)
+            .field("raw", &self.raw())
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("name", &self.name())
+            .field("address", &self.address())
+            .field("normalized", &self.normalized())
+            .field("key", &self.key())
+            .field("smtputf8", &self.smtputf8)
+            .field("error", &self.error)
+            .field("duplicate_of", &self.duplicate_of)
+            .finish()
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Entry", 13)?;
+        s.serialize_field("index", &self.index)?;
+        s.serialize_field("raw", self.raw())?;
+        s.serialize_field("start", &self.start)?;
+        s.serialize_field("end", &self.end)?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("column", &self.column)?;
+        s.serialize_field("name", &self.name())?;
+        s.serialize_field("address", &self.address())?;
+        s.serialize_field("normalized", &self.normalized())?;
+        s.serialize_field("key", &self.key())?;
+        s.serialize_field("smtputf8", &self.smtputf8)?;
+        s.serialize_field("error", &self.error)?;
+        s.serialize_field("duplicate_of", &self.duplicate_of)?;
+        s.end()
+    }
+}
+
 /// The result of [`parse`]: every entry, and the counts a form shows.
 ///
 /// Serializes as the public JSON document of `invitekit check --json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AddressList {
     /// No invalid and no over-limit entries: the list may be used as a batch.
     pub acceptable: bool,
@@ -209,7 +379,7 @@ impl AddressList {
     fn from_entries(entries: Vec<Entry>) -> Self {
         let (mut valid, mut invalid, mut duplicates, mut over_limit) = (0, 0, 0, 0);
         for entry in &entries {
-            match entry.error {
+            match entry.error() {
                 None => valid += 1,
                 Some(ErrorCode::Duplicate) => duplicates += 1,
                 Some(ErrorCode::OverLimit) => over_limit += 1,
@@ -237,15 +407,20 @@ impl AddressList {
 /// # Errors
 ///
 /// [`ErrorCode::InputTooLarge`] when `input` is longer than
-/// [`ParseOptions::max_input_bytes`]; that check comes first and takes constant time. Every other
+/// [`ParseOptions::max_input_bytes`] (or [`MAX_INPUT_CEILING`]); that check comes first and
+/// takes constant time. Every other
 /// problem is reported on its entry, never as an error.
 pub fn parse(input: &str, options: &ParseOptions) -> Result<AddressList, Error> {
-    if input.len() > options.max_input_bytes {
-        return Err(Error::new(ErrorKind::InputTooLarge {
-            limit: options.max_input_bytes,
-        }));
-    }
+    check_size(input.len(), options)?;
     Ok(AddressList::from_entries(group::entries(input, options)))
+}
+
+fn check_size(len: usize, options: &ParseOptions) -> Result<(), Error> {
+    let limit = options.max_input_bytes.min(MAX_INPUT_CEILING);
+    if len > limit {
+        return Err(Error::new(ErrorKind::InputTooLarge { limit }));
+    }
+    Ok(())
 }
 
 /// Parses a pasted list given as bytes, which must be UTF-8.
@@ -263,11 +438,7 @@ pub fn parse(input: &str, options: &ParseOptions) -> Result<AddressList, Error> 
 /// assert_eq!(error.code(), ErrorCode::InvalidUtf8);
 /// ```
 pub fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<AddressList, Error> {
-    if input.len() > options.max_input_bytes {
-        return Err(Error::new(ErrorKind::InputTooLarge {
-            limit: options.max_input_bytes,
-        }));
-    }
+    check_size(input.len(), options)?;
     let text = std::str::from_utf8(input).map_err(|e| {
         Error::new(ErrorKind::InvalidUtf8 {
             valid_up_to: e.valid_up_to(),

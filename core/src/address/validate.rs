@@ -24,20 +24,43 @@ const SPECIAL_USE_TLDS: [&str; 6] = ["local", "test", "invalid", "onion", "local
 /// A valid address, normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Valid {
-    /// NFC local part, `@`, lowercase punycode domain.
-    pub normalized: String,
-    /// The normalized form with the local part case-folded unless the options say otherwise.
-    pub key: String,
+    /// The normalized form (NFC local part, `@`, lowercase punycode domain) is the first this
+    /// many bytes of the output; the key (the normalized form with the local part case-folded
+    /// unless the options say otherwise) follows.
+    pub normalized_len: usize,
     /// The local part is not ASCII.
     pub smtputf8: bool,
 }
 
-/// Judges one address under `options`.
-pub(super) fn check(address: &str, options: &ParseOptions) -> Result<Valid, ErrorCode> {
-    match check_common(address, options) {
-        Some(valid) => Ok(valid),
-        None => check_general(address, options),
+/// Judges one address under `options`; when valid, appends its normalized form and its key to
+/// `out`, which must be empty (it is the caller's reused buffer: no allocation per address).
+pub(super) fn check(
+    address: &str,
+    options: &ParseOptions,
+    out: &mut String,
+) -> Result<Valid, ErrorCode> {
+    if check_common(address, options, out).is_some() {
+        return Ok(Valid {
+            normalized_len: address.len(),
+            smtputf8: false,
+        });
     }
+    out.clear();
+    let forms = check_general(address, options)?;
+    out.push_str(&forms.normalized);
+    out.push_str(&forms.key);
+    Ok(Valid {
+        normalized_len: forms.normalized.len(),
+        smtputf8: forms.smtputf8,
+    })
+}
+
+/// The forms of a valid address, from the general path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Forms {
+    normalized: String,
+    key: String,
+    smtputf8: bool,
 }
 
 /// ASCII `atext` and the dot, as a table.
@@ -65,8 +88,9 @@ static LDH_BYTE: [bool; 256] = {
 /// The common case in one pass: a valid ASCII dot-atom at an ordinary ASCII host name.
 ///
 /// `None` means "not that simple", never "invalid": [`check_general`] then decides, and gives
-/// the same verdict for any address this accepts (a property test holds the two together).
-fn check_common(address: &str, options: &ParseOptions) -> Option<Valid> {
+/// the same verdict for any address this accepts (a test holds the two together). On `Some`,
+/// `out` holds the normalized form and the key.
+fn check_common(address: &str, options: &ParseOptions, out: &mut String) -> Option<()> {
     let bytes = address.as_bytes();
     let at = bytes.iter().position(|&b| b == b'@')?;
     let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
@@ -111,20 +135,14 @@ fn check_common(address: &str, options: &ParseOptions) -> Option<Valid> {
     {
         return None;
     }
-    let mut normalized = address.to_owned();
-    normalized[at + 1..].make_ascii_lowercase();
-    let key = if upper && !options.case_sensitive_local_part {
-        let mut key = normalized.clone();
-        key[..at].make_ascii_lowercase();
-        key
-    } else {
-        normalized.clone()
-    };
-    Some(Valid {
-        normalized,
-        key,
-        smtputf8: false,
-    })
+    out.push_str(address);
+    out[at + 1..].make_ascii_lowercase();
+    out.extend_from_within(..);
+    if upper && !options.case_sensitive_local_part {
+        let len = address.len();
+        out[len..len + at].make_ascii_lowercase();
+    }
+    Some(())
 }
 
 /// A label of an ordinary host name: 1 to 63 bytes, no hyphen at either end nor in the third
@@ -140,7 +158,7 @@ fn check_common_label(label: &[u8]) -> Option<()> {
 }
 
 /// Every rule, for any address.
-fn check_general(address: &str, options: &ParseOptions) -> Result<Valid, ErrorCode> {
+fn check_general(address: &str, options: &ParseOptions) -> Result<Forms, ErrorCode> {
     if let Some(code) = refused_character(
         address,
         options.allow_invisible_characters,
@@ -189,7 +207,7 @@ fn check_general(address: &str, options: &ParseOptions) -> Result<Valid, ErrorCo
         key.push_str(&domain.ascii);
         key
     };
-    Ok(Valid {
+    Ok(Forms {
         normalized,
         key,
         smtputf8,
@@ -538,6 +556,18 @@ fn check_ip_literal(domain: &str, options: &ParseOptions) -> Result<Domain, Erro
 mod tests {
     use super::*;
 
+    /// The forms `check` gives.
+    fn check(address: &str, options: &ParseOptions) -> Result<Forms, ErrorCode> {
+        let mut out = String::new();
+        let valid = super::check(address, options, &mut out)?;
+        let (normalized, key) = out.split_at(valid.normalized_len);
+        Ok(Forms {
+            normalized: normalized.into(),
+            key: key.into(),
+            smtputf8: valid.smtputf8,
+        })
+    }
+
     fn verdict(address: &str) -> Result<String, ErrorCode> {
         check(address, &ParseOptions::default()).map(|v| v.normalized)
     }
@@ -651,12 +681,16 @@ mod tests {
             "a..b@c.com",
             "a@b@c.com",
         ] {
-            if let Some(fast) = check_common(address, &options) {
-                assert_eq!(Ok(fast), check_general(address, &options), "{address}");
+            let mut out = String::new();
+            if check_common(address, &options, &mut out).is_some() {
+                let general = check_general(address, &options).expect("valid");
+                assert_eq!(out, general.normalized.clone() + &general.key, "{address}");
+                assert!(!general.smtputf8);
             }
         }
-        assert!(check_common("Jane.Doe@Example.COM", &options).is_some());
-        assert!(check_common("a@xn--bcher-kva.example.com", &options).is_none());
+        let common = |address| check_common(address, &options, &mut String::new());
+        assert!(common("Jane.Doe@Example.COM").is_some());
+        assert!(common("a@xn--bcher-kva.example.com").is_none());
     }
 
     #[test]
