@@ -693,6 +693,27 @@ mod tests {
         assert!(common("a@xn--bcher-kva.example.com").is_none());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+
+        /// Whatever the one-pass path accepts, the general path accepts with the same forms.
+        #[test]
+        fn the_common_path_never_disagrees(
+            address in "[a-zA-Z0-9.+_'-]{0,70}@[a-zA-Z0-9.-]{0,70}|[a-z.]{1,3}@[a-z]{1,3}\\.[a-zA-Z]{1,6}",
+            case_sensitive in proptest::bool::ANY,
+        ) {
+            let options = ParseOptions { case_sensitive_local_part: case_sensitive, ..ParseOptions::default() };
+            let mut out = String::new();
+            if check_common(&address, &options, &mut out).is_some() {
+                let general = check_general(&address, &options);
+                proptest::prop_assert_eq!(
+                    general.map(|forms| forms.normalized + &forms.key),
+                    Ok(out)
+                );
+            }
+        }
+    }
+
     #[test]
     fn byte_limits() {
         let local64 = "a".repeat(64);
