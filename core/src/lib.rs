@@ -15,5 +15,7 @@
 
 pub mod address;
 pub mod error;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use error::{Error, ErrorCode, ErrorKind};
