@@ -4,9 +4,9 @@
 #   fuzz/run.sh SECONDS [TARGET]      (TARGET defaults to parse_addresses)
 #
 # Seeds fuzz/corpus/TARGET/ from the inputs of testdata/addresses.json when that file exists
-# (and python3 is there to read it), installs cargo-fuzz 0.13.2 if it is missing, and exits
-# non-zero when the fuzzer finds a crash; the crashing input is then in fuzz/artifacts/TARGET/
-# and `cargo fuzz` prints how to reproduce and minimize it.
+# (and python3 is there to read it), installs cargo-fuzz 0.13.2 into target/tools if it is
+# missing, and exits non-zero when the fuzzer finds a crash; the crashing input is then in
+# fuzz/artifacts/TARGET/ and `cargo fuzz` prints how to reproduce and minimize it.
 #
 # Environment: FUZZ_SANITIZER=none builds without AddressSanitizer (about twice the executions
 # per second; the code is forbid(unsafe_code), so the sanitizer mostly guards dependencies).
@@ -24,8 +24,11 @@ case $seconds in '' | *[!0-9]*) usage ;; esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+# cargo-fuzz from PATH, else from (or installed into) target/tools.
+tools=$root/target/tools
+export PATH="$PATH:$tools/bin"
 if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked --version 0.13.2
+    cargo install cargo-fuzz --locked --version 0.13.2 --root "$tools"
 fi
 
 corpus=fuzz/corpus/$target

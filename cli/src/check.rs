@@ -49,8 +49,11 @@ pub struct CheckArgs {
     #[arg(long)]
     allow_quoted_local_part: bool,
 
-    /// Accept IP literals as domains (user@[192.0.2.1], user@[IPv6:2001:db8::1]).
-    #[arg(long)]
+    // Help given as a string: rustdoc would read the brackets as links.
+    #[arg(
+        long,
+        help = "Accept IP literals as domains (user@[192.0.2.1], user@[IPv6:2001:db8::1])"
+    )]
     allow_ip_literal: bool,
 
     /// Accept domains without a dot (user@intranet).
