@@ -19,3 +19,8 @@ pub mod error;
 pub mod testkit;
 
 pub use error::{Error, ErrorCode, ErrorKind};
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
