@@ -64,7 +64,9 @@
 //!   must be a real IPv4 address or `IPv6:` address), dotless domains, comments inside the
 //!   address, special-use domains (`.local .test .invalid .onion .localhost .arpa`), invisible
 //!   characters, bidi controls, and emoji or symbol characters (non-ASCII only; ASCII `$+=^|~`
-//!   are plain local-part characters).
+//!   are plain local-part characters). A local part starting with U+FEFF is refused even when
+//!   invisible characters are allowed (a list's leading U+FEFF is a byte-order mark), and a
+//!   dotless domain, when allowed, must not be a number.
 //!
 //! When several rules fail, the entry reports the first in this order: invisible, bidi, symbol
 //! character; no `@`; comment; missing local part; missing domain; the local part's rules

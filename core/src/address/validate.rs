@@ -183,6 +183,11 @@ fn check_general(address: &str, options: &ParseOptions) -> Result<Forms, ErrorCo
     if local.is_empty() {
         return Err(ErrorCode::MissingLocalPart);
     }
+    // Even when invisible characters are allowed: a normalized form starting with U+FEFF would
+    // not parse back to itself, since a list's leading U+FEFF is read as a byte-order mark.
+    if local.starts_with('\u{FEFF}') {
+        return Err(ErrorCode::InvisibleCharacter);
+    }
     if domain.is_empty() {
         return Err(ErrorCode::MissingDomain);
     }
@@ -441,7 +446,9 @@ fn check_domain(domain: &str, options: &ParseOptions) -> Result<Domain, ErrorCod
     };
     let dotless = tld.len() == ascii.len();
     let letters = tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic());
-    if !dotless && !letters && !tld.starts_with("xn--") {
+    let numeric = tld.bytes().all(|b| b.is_ascii_digit());
+    // A dotless host (when allowed) may hold digits, `server1`, but not be a number.
+    if (!dotless && !letters && !tld.starts_with("xn--")) || numeric {
         return Err(ErrorCode::InvalidTld);
     }
     if !options.allow_special_use_domains && SPECIAL_USE_TLDS.contains(&tld) {
@@ -609,6 +616,24 @@ mod tests {
         assert_eq!(verdict("a@x..com"), Err(ErrorCode::InvalidDomain));
         assert_eq!(verdict("a@x_y.com"), Err(ErrorCode::InvalidDomain));
         assert_eq!(verdict("a@[461.0.0.1]"), Err(ErrorCode::IpLiteral));
+        let dotless = ParseOptions {
+            allow_dotless_domain: true,
+            ..ParseOptions::default()
+        };
+        assert_eq!(
+            check("a@server1", &dotless).map(|v| v.normalized),
+            Ok("a@server1".into())
+        );
+        assert_eq!(check("a@5", &dotless), Err(ErrorCode::InvalidTld));
+        let invisible = ParseOptions {
+            allow_invisible_characters: true,
+            ..ParseOptions::default()
+        };
+        assert!(check("a\u{FEFF}b@x.com", &invisible).is_ok());
+        assert_eq!(
+            check("\u{FEFF}b@x.com", &invisible),
+            Err(ErrorCode::InvisibleCharacter)
+        );
         let ip = ParseOptions {
             allow_ip_literal: true,
             ..ParseOptions::default()
