@@ -350,20 +350,7 @@ mod tests {
     }
 
     fn list(entries: Vec<Entry>) -> AddressList {
-        let count =
-            |f: fn(&Option<ErrorCode>) -> bool| entries.iter().filter(|e| f(&e.error())).count();
-        let valid = count(|e| e.is_none());
-        let duplicates = count(|e| *e == Some(ErrorCode::Duplicate));
-        let over_limit = count(|e| *e == Some(ErrorCode::OverLimit));
-        let invalid = entries.len() - valid - duplicates - over_limit;
-        AddressList {
-            acceptable: invalid == 0 && over_limit == 0,
-            valid,
-            invalid,
-            duplicates,
-            over_limit,
-            entries,
-        }
+        AddressList::from_entries(entries)
     }
 
     const INPUT: &str = "bob@, x\r\nü@ y";

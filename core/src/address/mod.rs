@@ -378,7 +378,8 @@ pub struct AddressList {
 }
 
 impl AddressList {
-    fn from_entries(entries: Vec<Entry>) -> Self {
+    /// The list of these entries, with the counts they make.
+    pub(crate) fn from_entries(entries: Vec<Entry>) -> Self {
         let (mut valid, mut invalid, mut duplicates, mut over_limit) = (0, 0, 0, 0);
         for entry in &entries {
             match entry.error() {
