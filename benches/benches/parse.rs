@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use invitekit::address::{AddressList, ParseOptions, parse};
-use invitekit_benches::{DEFAULT_SEED, addresses, one_per_line, paste};
+use invitekit_benches::{DEFAULT_SEED, lines, paste};
 
 /// Says on stderr when a parse did not find one entry per generated address: the numbers
 /// would then measure something else than intended (a stub, or a cutting bug).
@@ -44,7 +44,7 @@ fn paste_200(c: &mut Criterion) {
 
 fn addresses_1m(c: &mut Criterion) {
     const N: usize = 1_000_000;
-    let input = one_per_line(&addresses(N, DEFAULT_SEED));
+    let input = lines(N, DEFAULT_SEED);
     let options = ParseOptions {
         max_addresses: N,
         max_input_bytes: input.len(),
