@@ -3,9 +3,11 @@
 #
 #   benches/compare/run.sh [N]        N addresses (default 200000)
 #
-# Environment: SEED (corpus seed), RUNS (timed passes per contender, default 5), PY_RUNS
-# (passes for python-email-validator, default 3: one pass over 200,000 addresses takes it
-# about 15 s), WARMUP (addresses in the warm-up pass, default 20000).
+# Environment: SEED (corpus seed), RUNS (timed passes per contender and round, default 5),
+# PY_RUNS (passes for python-email-validator, default 3: one pass over 200,000 addresses takes
+# it 10 to 20 s), WARMUP (addresses in the warm-up pass, default 20000), ROUNDS (default 2:
+# the whole line-up runs this many times, one contender after the other, and each contender's
+# best pass of all rounds counts, so that a slow spell of a shared machine hits all alike).
 #
 # Installs what it needs on a clean machine, and only what changed on a second run:
 # the Python peer into benches/compare/.venv (requirements.txt), the Node peer into
@@ -17,6 +19,7 @@ N="${1:-200000}"
 RUNS="${RUNS:-5}"
 PY_RUNS="${PY_RUNS:-3}"
 WARMUP="${WARMUP:-20000}"
+ROUNDS="${ROUNDS:-2}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="$here/out"
@@ -73,16 +76,18 @@ seed_args=()
 # --- Runs ------------------------------------------------------------------------------------
 results="$out/results.jsonl"
 : >"$results"
-say "invitekit and email_address (Rust), $RUNS passes"
-"${pin[@]}" "$compare" rust "$corpus" --runs "$RUNS" --warmup "$WARMUP" >>"$results"
-say "validator.js (Node), $RUNS passes"
-"${pin[@]}" node "$here/bench_validator.js" "$corpus" "$RUNS" "$WARMUP" >>"$results"
-say "email-validator (Python), $PY_RUNS passes"
-"${pin[@]}" "$venv/bin/python" "$here/bench_email_validator.py" "$corpus" "$PY_RUNS" "$WARMUP" >>"$results"
+for round in $(seq 1 "$ROUNDS"); do
+    say "round $round of $ROUNDS: invitekit and email_address (Rust), $RUNS passes"
+    "${pin[@]}" "$compare" rust "$corpus" --runs "$RUNS" --warmup "$WARMUP" >>"$results"
+    say "round $round of $ROUNDS: validator.js (Node), $RUNS passes"
+    "${pin[@]}" node "$here/bench_validator.js" "$corpus" "$RUNS" "$WARMUP" >>"$results"
+    say "round $round of $ROUNDS: email-validator (Python), $PY_RUNS passes"
+    "${pin[@]}" "$venv/bin/python" "$here/bench_email_validator.py" "$corpus" "$PY_RUNS" "$WARMUP" >>"$results"
+done
 
 # --- Table -----------------------------------------------------------------------------------
 echo
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //') ($(nproc) cores)"
 echo "$core_note"
-echo "best of $RUNS passes ($PY_RUNS for Python) after a warm-up over the first $WARMUP addresses; rustc $(rustc --version | cut -d' ' -f2), $("$venv/bin/python" --version), node $(node --version)"
+echo "$ROUNDS rounds of $RUNS passes ($PY_RUNS for Python), each after a warm-up over the first $WARMUP addresses; rustc $(rustc --version | cut -d' ' -f2), $("$venv/bin/python" --version), node $(node --version)"
 "$compare" table "$out/corpus-meta.jsonl" "$results"
