@@ -317,6 +317,7 @@ impl Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::address::narrow;
 
     fn entry(
         index: usize,
@@ -340,11 +341,11 @@ mod tests {
             key: usable.then_some(lower.as_str()),
             ..Default::default()
         });
-        entry.index = index;
-        entry.start = start;
-        entry.end = end;
-        entry.line = position.line;
-        entry.column = position.column;
+        entry.index = narrow(index);
+        entry.start = narrow(start);
+        entry.end = narrow(end);
+        entry.line = narrow(position.line);
+        entry.column = narrow(position.column);
         entry.error = error;
         entry
     }
@@ -449,7 +450,8 @@ mod tests {
             raw: "y",
             ..Default::default()
         });
-        (entries[1].index, entries[1].start, entries[1].end) = (1, start, start + 1);
+        (entries[1].index, entries[1].start, entries[1].end) =
+            (1, narrow(start), narrow(start + 1));
         entries[1].error = Some(ErrorCode::NotAnAddress);
         check_list_invariants(INPUT, &ParseOptions::default(), &list(entries));
     }
@@ -506,7 +508,7 @@ mod tests {
     #[should_panic(expected = "has an address exactly")]
     fn not_an_address_has_no_address() {
         let mut entries = sound();
-        entries[1].address = Some(crate::address::Span::new(0, 1));
+        entries[1].address = crate::address::Span::new(0, 1);
         check_list_invariants(INPUT, &ParseOptions::default(), &list(entries));
     }
 
@@ -516,7 +518,7 @@ mod tests {
     #[should_panic(expected = "duplicate_of should be")]
     fn a_duplicate_must_point_at_the_first_entry_with_its_key() {
         let mut second = entry(1, PAIR, 8, 15, Some(ErrorCode::Duplicate));
-        second.duplicate_of = Some(1);
+        second.duplicate_of = 1;
         let first = entry(0, PAIR, 0, 7, Some(ErrorCode::OverLimit));
         let options = ParseOptions {
             max_addresses: 0,
@@ -559,7 +561,7 @@ mod tests {
     #[should_panic(expected = "lacks address, normalized or key")]
     fn a_valid_entry_has_a_normalized_form() {
         let mut first = entry(0, PAIR, 0, 7, None);
-        first.normalized = None;
+        first.normalized = crate::address::Span::NONE;
         check_list_invariants(PAIR, &ParseOptions::default(), &list(vec![first]));
     }
 

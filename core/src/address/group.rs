@@ -9,7 +9,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use super::chars::Separator;
 use super::lexer::{Word, Words};
 use super::validate::{self, Valid};
-use super::{Entry, ParseOptions, Span};
+use super::{Entry, ParseOptions, Span, narrow};
 use crate::error::ErrorCode;
 
 const BOM: &str = "\u{FEFF}";
@@ -115,7 +115,7 @@ impl<'a> Grouper<'a> {
         let whole_quote = word
             .quote
             .is_some_and(|(open, close)| open == word.start && close + 1 == word.end);
-        if whole_quote || whole_paren || !self.text(&word).contains('@') {
+        if whole_quote || whole_paren || !self.text(&word).bytes().any(|b| b == b'@') {
             if !self.names.is_empty() || !is_punctuation(self.text(&word)) {
                 self.names.push(word);
             }
@@ -315,19 +315,19 @@ fn build_entry(
     let normalized = if normalized_typed { address } else { spans[0] };
     let key = if key_same { normalized } else { spans[1] };
     Entry {
-        index,
-        start: draft.start,
-        end: draft.end,
-        line: draft.line,
-        column: draft.column,
         text: text.into_boxed_str(),
-        name: name_in_raw.or(spans[2]),
-        address,
-        normalized,
-        key,
-        smtputf8: valid_forms.is_some_and(|(_, _, smtputf8)| smtputf8),
+        index: narrow(index),
+        start: narrow(draft.start),
+        end: narrow(draft.end),
+        line: narrow(draft.line),
+        column: narrow(draft.column),
+        name: Span::from_option(name_in_raw.or(spans[2])),
+        address: Span::from_option(address),
+        normalized: Span::from_option(normalized),
+        key: Span::from_option(key),
+        duplicate_of: duplicate_of.map_or(u32::MAX, narrow),
         error,
-        duplicate_of,
+        smtputf8: valid_forms.is_some_and(|(_, _, smtputf8)| smtputf8),
     }
 }
 

@@ -227,12 +227,16 @@ impl Iterator for Words<'_> {
             column: start - self.line_start - self.continuation_bytes + 1,
         };
         let mut i = start;
-        while i < len {
-            let b = self.bytes[i];
-            if ORDINARY[usize::from(b)] {
-                i += 1;
-                continue;
-            }
+        loop {
+            // Most bytes are ordinary: skip them in a tight loop.
+            let rest = &self.bytes[i..];
+            i += rest
+                .iter()
+                .position(|&b| !ORDINARY[usize::from(b)])
+                .unwrap_or(rest.len());
+            let Some(&b) = self.bytes.get(i) else {
+                break;
+            };
             match b {
                 b'"' => {
                     if let Some(close) = self.quote_close(i) {

@@ -160,74 +160,96 @@ impl Default for ParseOptions {
 /// An entry is one allocation (its texts share it), which keeps a million-entry list fast.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub(super) index: usize,
-    pub(super) start: usize,
-    pub(super) end: usize,
-    pub(super) line: usize,
-    pub(super) column: usize,
     /// `raw`, then whichever of the normalized form, the key and the name it does not hold.
     pub(super) text: Box<str>,
-    pub(super) name: Option<Span>,
-    pub(super) address: Option<Span>,
-    pub(super) normalized: Option<Span>,
-    pub(super) key: Option<Span>,
-    pub(super) smtputf8: bool,
+    // Offsets, positions and the index fit in `u32`: inputs are at most MAX_INPUT_CEILING.
+    // Small entries keep million-entry lists compact.
+    pub(super) index: u32,
+    pub(super) start: u32,
+    pub(super) end: u32,
+    pub(super) line: u32,
+    pub(super) column: u32,
+    pub(super) name: Span,
+    pub(super) address: Span,
+    pub(super) normalized: Span,
+    pub(super) key: Span,
+    /// `u32::MAX` for none.
+    pub(super) duplicate_of: u32,
     pub(super) error: Option<ErrorCode>,
-    pub(super) duplicate_of: Option<usize>,
+    pub(super) smtputf8: bool,
 }
 
-/// A range of an entry's text. `u32` suffices: inputs are at most [`MAX_INPUT_CEILING`], and
-/// an entry's text is at most twice its raw text plus two addresses.
+/// A range of an entry's text, or none. `u32` suffices: inputs are at most
+/// [`MAX_INPUT_CEILING`], and an entry's text is at most twice its raw text plus two addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
     start: u32,
     end: u32,
 }
 
+/// Narrows an offset known to be within [`MAX_INPUT_CEILING`] (or a text built from one).
+pub(crate) fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl Span {
+    /// No range.
+    pub(crate) const NONE: Span = Span {
+        start: u32::MAX,
+        end: u32::MAX,
+    };
+
     pub(crate) fn new(start: usize, len: usize) -> Self {
-        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Span {
-            start: at(start),
-            end: at(start + len),
+            start: narrow(start),
+            end: narrow(start + len),
         }
+    }
+
+    pub(crate) fn from_option(span: Option<Span>) -> Self {
+        span.unwrap_or(Span::NONE)
     }
 }
 
 impl Entry {
-    fn part(&self, span: Option<Span>) -> Option<&str> {
-        span.and_then(|s| self.text.get(s.start as usize..s.end as usize))
+    fn part(&self, span: Span) -> Option<&str> {
+        if span == Span::NONE {
+            return None;
+        }
+        self.text.get(span.start as usize..span.end as usize)
     }
 
     /// Position in [`AddressList::entries`], from 0.
     pub fn index(&self) -> usize {
-        self.index
+        self.index as usize
     }
 
     /// The entry's text exactly as in the input: `&input[entry.start()..entry.end()]`.
     pub fn raw(&self) -> &str {
-        self.text.get(..self.end - self.start).unwrap_or_default()
+        self.text
+            .get(..(self.end - self.start) as usize)
+            .unwrap_or_default()
     }
 
     /// Byte offset of the entry's first byte in the input.
     pub fn start(&self) -> usize {
-        self.start
+        self.start as usize
     }
 
     /// Byte offset just past the entry's last byte.
     pub fn end(&self) -> usize {
-        self.end
+        self.end as usize
     }
 
     /// Line of [`Entry::start`], from 1. LF, CR, CRLF, U+2028 and U+2029 end a line.
     pub fn line(&self) -> usize {
-        self.line
+        self.line as usize
     }
 
     /// Column of [`Entry::start`] on its line, from 1, counted in Unicode scalar values (a
     /// leading byte-order mark is not counted).
     pub fn column(&self) -> usize {
-        self.column
+        self.column as usize
     }
 
     /// The display name, if the entry has one (`Jane Doe` in `Jane Doe <jane@x.com>`).
@@ -265,7 +287,7 @@ impl Entry {
 
     /// For [`ErrorCode::Duplicate`]: the index of the first entry with the same key.
     pub fn duplicate_of(&self) -> Option<usize> {
-        self.duplicate_of
+        (self.duplicate_of != u32::MAX).then_some(self.duplicate_of as usize)
     }
 
     /// Whether this entry is a unique valid address within the cap.
@@ -300,19 +322,19 @@ impl Entry {
         let (name, address) = (span(texts.name), span(texts.address));
         let (normalized, key) = (span(texts.normalized), span(texts.key));
         Entry {
+            text: text.into_boxed_str(),
             index: 0,
             start: 0,
-            end: texts.raw.len(),
+            end: narrow(texts.raw.len()),
             line: 1,
             column: 1,
-            text: text.into_boxed_str(),
-            name,
-            address,
-            normalized,
-            key,
-            smtputf8: false,
+            name: Span::from_option(name),
+            address: Span::from_option(address),
+            normalized: Span::from_option(normalized),
+            key: Span::from_option(key),
+            duplicate_of: u32::MAX,
             error: None,
-            duplicate_of: None,
+            smtputf8: false,
         }
     }
 }
@@ -320,19 +342,19 @@ impl Entry {
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Entry")
-            .field("index", &self.index)
+            .field("index", &self.index())
             .field("raw", &self.raw())
-            .field("start", &self.start)
-            .field("end", &self.end)
-            .field("line", &self.line)
-            .field("column", &self.column)
+            .field("start", &self.start())
+            .field("end", &self.end())
+            .field("line", &self.line())
+            .field("column", &self.column())
             .field("name", &self.name())
             .field("address", &self.address())
             .field("normalized", &self.normalized())
             .field("key", &self.key())
             .field("smtputf8", &self.smtputf8)
             .field("error", &self.error)
-            .field("duplicate_of", &self.duplicate_of)
+            .field("duplicate_of", &self.duplicate_of())
             .finish()
     }
 }
@@ -341,19 +363,19 @@ impl Serialize for Entry {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("Entry", 13)?;
-        s.serialize_field("index", &self.index)?;
+        s.serialize_field("index", &self.index())?;
         s.serialize_field("raw", self.raw())?;
-        s.serialize_field("start", &self.start)?;
-        s.serialize_field("end", &self.end)?;
-        s.serialize_field("line", &self.line)?;
-        s.serialize_field("column", &self.column)?;
+        s.serialize_field("start", &self.start())?;
+        s.serialize_field("end", &self.end())?;
+        s.serialize_field("line", &self.line())?;
+        s.serialize_field("column", &self.column())?;
         s.serialize_field("name", &self.name())?;
         s.serialize_field("address", &self.address())?;
         s.serialize_field("normalized", &self.normalized())?;
         s.serialize_field("key", &self.key())?;
         s.serialize_field("smtputf8", &self.smtputf8)?;
         s.serialize_field("error", &self.error)?;
-        s.serialize_field("duplicate_of", &self.duplicate_of)?;
+        s.serialize_field("duplicate_of", &self.duplicate_of())?;
         s.end()
     }
 }
@@ -448,4 +470,19 @@ pub fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<AddressList, 
         })
     })?;
     parse(text, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_stay_compact() {
+        // A million-entry list is a million of these: keep them small.
+        assert!(
+            std::mem::size_of::<Entry>() <= 80,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+    }
 }
