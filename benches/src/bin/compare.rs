@@ -7,6 +7,9 @@
 //! compare rust CORPUS [--runs R] [--warmup W]
 //!                                          time the Rust contenders; one JSON line each
 //! compare table CORPUS_META RESULTS        print the table from the JSON lines
+//! compare once CORPUS list|pastes|email_address
+//!                                          one untimed pass of one Rust contender, for
+//!                                          counting its instructions under callgrind
 //! ```
 //!
 //! Every contender, in every language, prints one JSON line of the same shape:
@@ -27,7 +30,8 @@ use serde_json::{Value, json};
 const USAGE: &str = "usage:
   compare corpus N OUT [--seed S]
   compare rust CORPUS [--runs R] [--warmup W]
-  compare table CORPUS_META RESULTS";
+  compare table CORPUS_META RESULTS
+  compare once CORPUS list|pastes|email_address";
 
 /// Addresses per paste in the "pastes" contender: the product's batch cap.
 const PASTE_SIZE: usize = DEFAULT_MAX_ADDRESSES;
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Some("corpus") => corpus(&args[1..]),
         Some("rust") => rust(&args[1..]),
         Some("table") => table(&args[1..]),
+        Some("once") => once(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -263,6 +268,36 @@ fn rust(args: &[String]) -> Result<(), String> {
             count
         )
     );
+    Ok(())
+}
+
+fn once(args: &[String]) -> Result<(), String> {
+    let args = Args::new(args, 2)?;
+    let path = args.positional[0];
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let addresses: Vec<&str> = text.lines().collect();
+    let accepted = match args.positional[1] {
+        "list" => {
+            let list = addresses.join("\n");
+            let options = raised(addresses.len(), list.len());
+            accepted(&parse(&list, &options).map_err(|e| e.to_string())?)
+        }
+        "pastes" => {
+            let defaults = ParseOptions::default();
+            let mut count = 0;
+            for chunk in addresses.chunks(PASTE_SIZE) {
+                let paste = chunk.join("\n");
+                count += accepted(&parse(&paste, &defaults).map_err(|e| e.to_string())?);
+            }
+            count
+        }
+        "email_address" => addresses
+            .iter()
+            .filter(|a| email_address::EmailAddress::is_valid(a))
+            .count(),
+        other => return Err(format!("unknown contender {other}\n{USAGE}")),
+    };
+    println!("{accepted}");
     Ok(())
 }
 
