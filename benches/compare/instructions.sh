@@ -6,7 +6,8 @@
 #   benches/compare/instructions.sh [N]        N addresses (default 20000)
 #
 # Counts only inside `invitekit::address::parse` (dropping the result is left out) and inside
-# `EmailAddress::is_valid`, on the same corpus as run.sh (same generator and seed).
+# `EmailAddress::is_valid`, on the same corpus as run.sh (same generator and seed); and, per
+# address, for the criterion bench's realistic 200-entry paste (names, mixed separators).
 # Needs valgrind (Debian: apt-get install valgrind).
 set -euo pipefail
 
@@ -39,16 +40,18 @@ count() { # contender, function to count inside
 }
 
 printf '%-34s %15s %14s\n' "contender ($N addresses)" "instructions" "per address"
-for contender in list pastes email_address; do
+for contender in list pastes paste_200 email_address; do
     case "$contender" in
         email_address) function='email_address::EmailAddress::is_valid' ;;
         *) function='invitekit::address::parse' ;;
     esac
     total="$(count "$contender" "$function")"
     per=$((total / N))
+    [ "$contender" = paste_200 ] && per=$((total / 200))
     case "$contender" in
         list) label="invitekit parse, one list" ;;
         pastes) label="invitekit parse, pastes of 200" ;;
+        paste_200) label="invitekit parse, bench paste_200" ;;
         email_address) label="email_address is_valid" ;;
     esac
     printf '%-34s %15s %14s\n' "$label" "$total" "$per"
