@@ -8,7 +8,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::chars::Separator;
 use super::lexer::{Word, Words};
-use super::validate::{self, Valid};
+use super::validate::{self, IdnaCache, Valid};
 use super::{Entry, ParseOptions, Span, narrow};
 use crate::error::ErrorCode;
 
@@ -26,7 +26,9 @@ pub(super) fn entries(input: &str, options: &ParseOptions) -> Vec<Entry> {
         attach: false,
         draft: None,
         scratch: String::new(),
-        list: List::with_capacity(input.len() / 32),
+        idna: IdnaCache::default(),
+        // About one entry per 24 bytes of a real list: room without regrowth in most cases.
+        list: List::with_capacity(input.len() / 24),
     };
     for word in Words::new(input, begin) {
         grouper.word(word);
@@ -59,6 +61,7 @@ struct Grouper<'a> {
     attach: bool,
     draft: Option<Draft<'a>>,
     scratch: String,
+    idna: IdnaCache,
     list: List,
 }
 
@@ -207,8 +210,9 @@ impl<'a> Grouper<'a> {
     ) {
         self.finish_draft();
         self.scratch.clear();
-        let verdict =
-            precheck.and_then(|()| validate::check(address, self.options, &mut self.scratch));
+        let verdict = precheck.and_then(|()| {
+            validate::check(address, self.options, &mut self.scratch, &mut self.idna)
+        });
         self.draft = Some(Draft {
             start: first.start,
             end,

@@ -3,6 +3,7 @@
 //! The input is the address alone, already cut out of the pasted list and trimmed by the lexer.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use email_address::EmailAddress;
@@ -38,6 +39,7 @@ pub(super) fn check(
     address: &str,
     options: &ParseOptions,
     out: &mut String,
+    idna: &mut IdnaCache,
 ) -> Result<Valid, ErrorCode> {
     if check_common(address, options, out).is_some() {
         return Ok(Valid {
@@ -46,7 +48,7 @@ pub(super) fn check(
         });
     }
     out.clear();
-    let forms = check_general(address, options)?;
+    let forms = check_general(address, options, idna)?;
     out.push_str(&forms.normalized);
     out.push_str(&forms.key);
     Ok(Valid {
@@ -158,7 +160,11 @@ fn check_common_label(label: &[u8]) -> Option<()> {
 }
 
 /// Every rule, for any address.
-fn check_general(address: &str, options: &ParseOptions) -> Result<Forms, ErrorCode> {
+fn check_general(
+    address: &str,
+    options: &ParseOptions,
+    idna: &mut IdnaCache,
+) -> Result<Forms, ErrorCode> {
     if let Some(code) = refused_character(
         address,
         options.allow_invisible_characters,
@@ -192,7 +198,7 @@ fn check_general(address: &str, options: &ParseOptions) -> Result<Forms, ErrorCo
         return Err(ErrorCode::MissingDomain);
     }
     let local = check_local(local, options)?;
-    let domain = check_domain(domain, options)?;
+    let domain = check_domain(domain, options, idna)?;
     let unicode_domain_len = domain.unicode_len.unwrap_or(domain.ascii.len());
     if local.len() + 1 + domain.ascii.len().max(unicode_domain_len) > MAX_ADDRESS {
         return Err(ErrorCode::AddressTooLong);
@@ -412,12 +418,17 @@ fn check_quoted_local<'a>(
 
 /// A checked domain: its lowercase ASCII form, and the byte length of its Unicode form when
 /// that differs.
+#[derive(Debug, Clone)]
 struct Domain {
     ascii: String,
     unicode_len: Option<usize>,
 }
 
-fn check_domain(domain: &str, options: &ParseOptions) -> Result<Domain, ErrorCode> {
+fn check_domain(
+    domain: &str,
+    options: &ParseOptions,
+    idna: &mut IdnaCache,
+) -> Result<Domain, ErrorCode> {
     if domain.starts_with('[') {
         return check_ip_literal(domain, options);
     }
@@ -432,7 +443,7 @@ fn check_domain(domain: &str, options: &ParseOptions) -> Result<Domain, ErrorCod
             unicode_len: None,
         }
     } else {
-        idna_domain(domain)?
+        idna.domain(domain)?
     };
     let ascii = &domain.ascii;
     let unicode_len = domain.unicode_len.unwrap_or(ascii.len());
@@ -485,6 +496,29 @@ fn check_ldh_labels(ascii: &str) -> Result<(), ErrorCode> {
         return Err(ErrorCode::LabelTooLong);
     }
     Ok(())
+}
+
+/// The IDNA verdicts of one parse call, by domain as typed: real lists repeat their domains,
+/// and IDNA is the costliest step. Bounded, so a list of distinct domains cannot grow it
+/// without limit.
+#[derive(Default)]
+pub(super) struct IdnaCache {
+    verdicts: HashMap<Box<str>, Result<Domain, ErrorCode>>,
+}
+
+impl IdnaCache {
+    const CAPACITY: usize = 1024;
+
+    fn domain(&mut self, domain: &str) -> Result<Domain, ErrorCode> {
+        if let Some(verdict) = self.verdicts.get(domain) {
+            return verdict.clone();
+        }
+        let verdict = idna_domain(domain);
+        if self.verdicts.len() < Self::CAPACITY {
+            self.verdicts.insert(domain.into(), verdict.clone());
+        }
+        verdict
+    }
 }
 
 /// The IDNA path, for non-ASCII domains and ones with `xn--` labels.
@@ -566,7 +600,7 @@ mod tests {
     /// The forms `check` gives.
     fn check(address: &str, options: &ParseOptions) -> Result<Forms, ErrorCode> {
         let mut out = String::new();
-        let valid = super::check(address, options, &mut out)?;
+        let valid = super::check(address, options, &mut out, &mut IdnaCache::default())?;
         let (normalized, key) = out.split_at(valid.normalized_len);
         Ok(Forms {
             normalized: normalized.into(),
@@ -708,7 +742,8 @@ mod tests {
         ] {
             let mut out = String::new();
             if check_common(address, &options, &mut out).is_some() {
-                let general = check_general(address, &options).expect("valid");
+                let general =
+                    check_general(address, &options, &mut IdnaCache::default()).expect("valid");
                 assert_eq!(out, general.normalized.clone() + &general.key, "{address}");
                 assert!(!general.smtputf8);
             }
@@ -730,7 +765,7 @@ mod tests {
             let options = ParseOptions { case_sensitive_local_part: case_sensitive, ..ParseOptions::default() };
             let mut out = String::new();
             if check_common(&address, &options, &mut out).is_some() {
-                let general = check_general(&address, &options);
+                let general = check_general(&address, &options, &mut IdnaCache::default());
                 proptest::prop_assert_eq!(
                     general.map(|forms| forms.normalized + &forms.key),
                     Ok(out)
