@@ -540,19 +540,22 @@ fn idna_domain(domain: &str) -> Result<Domain, ErrorCode> {
     if ascii.split('.').any(str::is_empty) {
         return Err(ErrorCode::InvalidDomain);
     }
-    let (unicode, result) = uts46.to_unicode(ascii.as_bytes(), AsciiDenyList::STD3, Hyphens::Check);
-    if result.is_err() {
-        return Err(ErrorCode::InvalidDomain);
-    }
-    if ascii
-        .split('.')
-        .chain(unicode.split('.'))
-        .any(|label| label.len() > MAX_LABEL)
-    {
-        return Err(ErrorCode::LabelTooLong);
+    // The Unicode form, for its lengths: each `xn--` label decoded (to_ascii has validated them).
+    let mut unicode_len = ascii.bytes().filter(|&b| b == b'.').count();
+    for label in ascii.split('.') {
+        let unicode_label_len = match label.strip_prefix("xn--") {
+            Some(encoded) => idna::punycode::decode_to_string(encoded)
+                .ok_or(ErrorCode::InvalidDomain)?
+                .len(),
+            None => label.len(),
+        };
+        if label.len() > MAX_LABEL || unicode_label_len > MAX_LABEL {
+            return Err(ErrorCode::LabelTooLong);
+        }
+        unicode_len += unicode_label_len;
     }
     Ok(Domain {
-        unicode_len: Some(unicode.len()),
+        unicode_len: Some(unicode_len),
         ascii,
     })
 }
