@@ -1,5 +1,5 @@
 //! From words to entries: display names, comments, trimming; then verdicts, duplicates, the
-//! cap, and line and column numbers.
+//! cap, and each entry's single allocation.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
