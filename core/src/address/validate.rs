@@ -94,25 +94,29 @@ static LDH_BYTE: [bool; 256] = {
 /// `out` holds the normalized form and the key.
 fn check_common(address: &str, options: &ParseOptions, out: &mut String) -> Option<()> {
     let bytes = address.as_bytes();
-    let at = bytes.iter().position(|&b| b == b'@')?;
-    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    if local.is_empty()
-        || local.len() > MAX_LOCAL
-        || domain.len() > MAX_DOMAIN
-        || bytes.len() > MAX_ADDRESS
-    {
-        return None;
-    }
+    // The local part, up to the first `@`, checked in the same pass that finds it.
     let mut previous = b'.';
     let mut upper = false;
-    for &b in local {
+    let mut at = 0;
+    loop {
+        let b = *bytes.get(at)?;
+        if b == b'@' {
+            break;
+        }
         if !LOCAL_BYTE[usize::from(b)] || (b == b'.' && previous == b'.') {
             return None;
         }
         upper |= b.is_ascii_uppercase();
         previous = b;
+        at += 1;
     }
-    if previous == b'.' {
+    let domain = &bytes[at + 1..];
+    if at == 0
+        || previous == b'.'
+        || at > MAX_LOCAL
+        || domain.len() > MAX_DOMAIN
+        || bytes.len() > MAX_ADDRESS
+    {
         return None;
     }
     let mut label_start = 0;
@@ -131,9 +135,11 @@ fn check_common(address: &str, options: &ParseOptions, out: &mut String) -> Opti
     if labels == 0 || tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    if SPECIAL_USE_TLDS
-        .iter()
-        .any(|special| special.as_bytes().eq_ignore_ascii_case(tld))
+    // The special-use names are 4 to 9 letters; most top-level labels are shorter.
+    if tld.len() >= 4
+        && SPECIAL_USE_TLDS
+            .iter()
+            .any(|special| special.as_bytes().eq_ignore_ascii_case(tld))
     {
         return None;
     }
