@@ -361,11 +361,7 @@ fn trim(mut text: &str) -> &str {
         {
             text = &text[1..];
         }
-        for (open, close) in QUOTE_PAIRS {
-            if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
-                text = inner;
-            }
-        }
+        text = unquote(text).unwrap_or(text);
         if text.len() >= 7 && text.as_bytes()[..7].eq_ignore_ascii_case(b"mailto:") {
             text = &text[7..];
             text = text
@@ -378,15 +374,17 @@ fn trim(mut text: &str) -> &str {
     }
 }
 
+/// The text inside one pair of surrounding quotes (`"…"`, `'…'`, `“…”`, `‘…’`), if any.
+fn unquote(text: &str) -> Option<&str> {
+    QUOTE_PAIRS
+        .iter()
+        .find_map(|&(open, close)| text.strip_prefix(open)?.strip_suffix(close))
+}
+
 /// A display name as people read it: unquoted, unescaped, white space collapsed.
 fn display_name(text: &str) -> Option<Cow<'_, str>> {
-    let mut text = text.trim();
-    for (open, close) in QUOTE_PAIRS {
-        if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
-            text = inner.trim();
-            break;
-        }
-    }
+    let text = text.trim();
+    let text = unquote(text).map_or(text, str::trim);
     let plain = |pair: &[u8]| {
         pair[1] != b'\\' && pair[1].is_ascii() && (pair[1] != b' ' || pair[0] != b' ')
     };

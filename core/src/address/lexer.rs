@@ -148,15 +148,24 @@ impl<'a> Words<'a> {
         None
     }
 
+    /// The closer of the group (quoted string, angle or parenthesized group) opened at `open`.
+    fn group_at(&mut self, open: usize) -> Option<usize> {
+        match self.bytes[open] {
+            b'"' => self.quote_close(open),
+            b'<' => self.group_close(open, b'<', b'>'),
+            _ => self.group_close(open, b'(', b')'),
+        }
+    }
+
     /// The `close` byte ending the group opened at `open`; `None` at the line's end or at a
     /// second opener.
     fn group_close(&mut self, open: usize, opener: u8, close: u8) -> Option<usize> {
         let no_close_before = if opener == b'<' {
-            &mut self.no_angle_before
+            self.no_angle_before
         } else {
-            &mut self.no_paren_before
+            self.no_paren_before
         };
-        if open < *no_close_before {
+        if open < no_close_before {
             return None;
         }
         let mut i = open + 1;
@@ -173,12 +182,11 @@ impl<'a> Words<'a> {
             }
             i += 1;
         }
-        let no_close_before = if opener == b'<' {
-            &mut self.no_angle_before
+        if opener == b'<' {
+            self.no_angle_before = i;
         } else {
-            &mut self.no_paren_before
-        };
-        *no_close_before = i;
+            self.no_paren_before = i;
+        }
         None
     }
 }
@@ -238,25 +246,14 @@ impl Iterator for Words<'_> {
                 break;
             };
             match b {
-                b'"' => {
-                    if let Some(close) = self.quote_close(i) {
-                        word.quote.get_or_insert((i, close));
-                        self.continuation_bytes += continuation_bytes(&self.bytes[i..close]);
-                        i = close + 1;
-                        continue;
-                    }
-                }
-                b'<' => {
-                    if let Some(close) = self.group_close(i, b'<', b'>') {
-                        word.angle.get_or_insert((i, close));
-                        self.continuation_bytes += continuation_bytes(&self.bytes[i..close]);
-                        i = close + 1;
-                        continue;
-                    }
-                }
-                b'(' => {
-                    if let Some(close) = self.group_close(i, b'(', b')') {
-                        word.paren = Some((i, close));
+                b'"' | b'<' | b'(' => {
+                    if let Some(close) = self.group_at(i) {
+                        let group = Some((i, close));
+                        match b {
+                            b'"' => word.quote = word.quote.or(group),
+                            b'<' => word.angle = word.angle.or(group),
+                            _ => word.paren = group,
+                        }
                         self.continuation_bytes += continuation_bytes(&self.bytes[i..close]);
                         i = close + 1;
                         continue;

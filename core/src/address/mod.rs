@@ -70,7 +70,8 @@
 //!
 //! When several rules fail, the entry reports the first in this order: invisible, bidi, symbol
 //! character; no `@`; comment; missing local part; missing domain; the local part's rules
-//! (quoted, characters, dots, length); the domain's (IP literal, characters and IDNA, label and
+//! (quoted, characters, dots, length; for an allowed quoted local part, its
+//! length comes before its syntax); the domain's (IP literal, characters and IDNA, label and
 //! domain length, dotless, top-level label, special use); the whole length.
 //!
 //! # Duplicates and the cap

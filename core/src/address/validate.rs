@@ -188,20 +188,20 @@ fn check_general(
         Some(stripped) => Cow::Owned(stripped),
     };
     let Some(at) = last_at_outside_quotes(&address) else {
-        // The only `@` was inside quotes or a comment.
+        // The only `@` was inside a quoted string.
         return Err(ErrorCode::NotAnAddress);
     };
     let (local, domain) = (&address[..at], &address[at + 1..]);
     if local.is_empty() {
         return Err(ErrorCode::MissingLocalPart);
     }
+    if domain.is_empty() {
+        return Err(ErrorCode::MissingDomain);
+    }
     // Even when invisible characters are allowed: a normalized form starting with U+FEFF would
     // not parse back to itself, since a list's leading U+FEFF is read as a byte-order mark.
     if local.starts_with('\u{FEFF}') {
         return Err(ErrorCode::InvisibleCharacter);
-    }
-    if domain.is_empty() {
-        return Err(ErrorCode::MissingDomain);
     }
     let local = check_local(local, options)?;
     let domain = check_domain(domain, options, idna)?;
