@@ -109,12 +109,61 @@ error_codes! {
     InputTooLarge = "input_too_large", "the input is larger than the size limit";
     /// The input is not valid UTF-8.
     InvalidUtf8 = "invalid_utf8", "the input is not valid UTF-8 text";
+    /// A role name other than admin, staff, client, guest.
+    InvalidRole = "invalid_role", "not a role: expected admin, staff, client or guest";
+    /// A status name other than the five statuses.
+    InvalidStatus = "invalid_status", "not a status: expected provisioned, invite_pending, invite_expired, activated or archived";
+    /// An expiry window outside 1 to 90 days.
+    InvalidExpiryWindow = "invalid_expiry_window", "the expiry window must be a whole number of days from 1 to 90";
+    /// A time zone name the IANA database does not have.
+    InvalidTimeZone = "invalid_time_zone", "not a time zone name from the IANA database";
+    /// A link token that is malformed or does not match its invitation or sign-up link.
+    InvalidToken = "invalid_token", "the link's token is malformed or does not match";
+    /// The operating system gave no random bytes to mint a token.
+    EntropyUnavailable = "entropy_unavailable", "the operating system gave no random bytes for a token";
+    /// No client with this id (or address) in the organization.
+    ClientNotFound = "client_not_found", "no such client in the organization";
+    /// No invitation matches the link.
+    InvitationNotFound = "invitation_not_found", "no invitation matches this link";
+    /// A client with the same dedup key already exists in the organization.
+    ClientExists = "client_exists", "a client with this address already exists in the organization";
+    /// An invitation with this id already exists.
+    InvitationExists = "invitation_exists", "an invitation with this id already exists";
+    /// The client has no email address to send to.
+    NoEmail = "no_email", "the client has no email address to send to";
+    /// Send to a client already invited (resend instead).
+    AlreadyInvited = "already_invited", "the client has been invited already: resend instead";
+    /// Resend or revoke for a client with no open invitation.
+    NotInvited = "not_invited", "the client has no invitation to resend or revoke";
+    /// The invitation's deadline has passed.
+    InvitationExpired = "invitation_expired", "the invitation has expired";
+    /// The invitation was revoked.
+    InvitationRevoked = "invitation_revoked", "the invitation was revoked";
+    /// The client has accepted already (by another identity, or the command needs a client not yet active).
+    AlreadyActivated = "already_activated", "the client has already accepted an invitation";
+    /// The client is archived: nothing but restore applies.
+    ClientArchived = "client_archived", "the client is archived";
+    /// Archive of a client already archived.
+    AlreadyArchived = "already_archived", "the client is archived already";
+    /// Restore of a client not archived.
+    NotArchived = "not_archived", "the client is not archived";
+    /// The accepting identity's email does not satisfy the organization's email binding.
+    EmailMismatch = "email_mismatch", "the signed-in account's email does not match the invited address";
+    /// The acting member lacks a permission (the error names it).
+    Forbidden = "forbidden", "the acting member lacks the permission this needs";
+    /// The sign-up link was disabled.
+    SignupLinkDisabled = "signup_link_disabled", "the sign-up link has been disabled";
+    /// The sign-up link reached its maximum number of uses.
+    SignupLinkExhausted = "signup_link_exhausted", "the sign-up link has been used as many times as allowed";
+    /// The sign-up link does not allow the email's domain.
+    EmailDomainNotAllowed = "email_domain_not_allowed", "the sign-up link does not allow this email domain";
 }
 
 impl ErrorCode {
     /// Whether this code marks one entry of a parsed list (as opposed to refusing a whole call).
     pub const fn is_entry_code(self) -> bool {
-        !matches!(self, ErrorCode::InputTooLarge | ErrorCode::InvalidUtf8)
+        // Entry codes come first in the published list, up to the first whole-call code.
+        (self as usize) < (ErrorCode::InputTooLarge as usize)
     }
 }
 
@@ -150,6 +199,63 @@ pub enum ErrorKind {
         /// How many leading bytes were valid UTF-8.
         valid_up_to: usize,
     },
+    /// One address was expected and the text is not one valid address
+    /// ([`crate::address::parse_one`]); `code` is the verdict an entry would carry.
+    InvalidAddress {
+        /// The entry code: [`ErrorCode::NotAnAddress`], [`ErrorCode::InvalidDomain`], ...
+        code: ErrorCode,
+    },
+    /// Not a role name.
+    InvalidRole,
+    /// Not a status name.
+    InvalidStatus,
+    /// An expiry window outside 1 to 90 days.
+    InvalidExpiryWindow {
+        /// The days asked for.
+        days: i64,
+    },
+    /// Not an IANA time zone.
+    InvalidTimeZone {
+        /// The name given (at most its first 64 bytes).
+        name: String,
+    },
+    /// A malformed link token, or one that does not match. The token is never repeated.
+    InvalidToken,
+    /// The operating system gave no random bytes.
+    EntropyUnavailable,
+    /// The transition table refused a command ([`crate::lifecycle::TRANSITIONS`]), or a link's
+    /// own state did (revoked, expired).
+    Refused {
+        /// The table's code: [`ErrorCode::AlreadyActivated`], [`ErrorCode::InvitationExpired`], ...
+        code: ErrorCode,
+        /// The command refused.
+        command: crate::lifecycle::CommandKind,
+        /// The client's status when it was refused (`None`: no such record).
+        status: Option<crate::lifecycle::StatusKind>,
+    },
+    /// An invitation with this id already exists for the client.
+    InvitationExists,
+    /// The client has no email address.
+    NoEmail,
+    /// The accepting identity does not satisfy the organization's binding.
+    EmailMismatch {
+        /// The binding in force.
+        binding: crate::policy::EmailBinding,
+    },
+    /// The acting member lacks `permission`.
+    Forbidden {
+        /// The missing permission.
+        permission: crate::access::Permission,
+    },
+    /// The sign-up link is disabled.
+    SignupLinkDisabled,
+    /// The sign-up link has no uses left.
+    SignupLinkExhausted {
+        /// Its maximum.
+        max_uses: u32,
+    },
+    /// The sign-up link does not allow the email's domain.
+    EmailDomainNotAllowed,
 }
 
 /// The error every fallible invitekit call returns.
@@ -187,23 +293,71 @@ impl Error {
         match self.kind {
             ErrorKind::InputTooLarge { .. } => ErrorCode::InputTooLarge,
             ErrorKind::InvalidUtf8 { .. } => ErrorCode::InvalidUtf8,
+            ErrorKind::InvalidAddress { code } | ErrorKind::Refused { code, .. } => code,
+            ErrorKind::InvalidRole => ErrorCode::InvalidRole,
+            ErrorKind::InvalidStatus => ErrorCode::InvalidStatus,
+            ErrorKind::InvalidExpiryWindow { .. } => ErrorCode::InvalidExpiryWindow,
+            ErrorKind::InvalidTimeZone { .. } => ErrorCode::InvalidTimeZone,
+            ErrorKind::InvalidToken => ErrorCode::InvalidToken,
+            ErrorKind::EntropyUnavailable => ErrorCode::EntropyUnavailable,
+            ErrorKind::InvitationExists => ErrorCode::InvitationExists,
+            ErrorKind::NoEmail => ErrorCode::NoEmail,
+            ErrorKind::EmailMismatch { .. } => ErrorCode::EmailMismatch,
+            ErrorKind::Forbidden { .. } => ErrorCode::Forbidden,
+            ErrorKind::SignupLinkDisabled => ErrorCode::SignupLinkDisabled,
+            ErrorKind::SignupLinkExhausted { .. } => ErrorCode::SignupLinkExhausted,
+            ErrorKind::EmailDomainNotAllowed => ErrorCode::EmailDomainNotAllowed,
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = self.code();
         match &self.kind {
             ErrorKind::InputTooLarge { limit } => {
                 write!(
                     f,
-                    "input_too_large: the input is larger than the limit of {limit} bytes"
+                    "{code}: the input is larger than the limit of {limit} bytes"
                 )
             }
             ErrorKind::InvalidUtf8 { valid_up_to } => write!(
                 f,
-                "invalid_utf8: the input is not valid UTF-8 after byte {valid_up_to}"
+                "{code}: the input is not valid UTF-8 after byte {valid_up_to}"
             ),
+            ErrorKind::InvalidExpiryWindow { days } => write!(
+                f,
+                "{code}: {days} days; the expiry window must be a whole number of days from 1 to 90"
+            ),
+            ErrorKind::InvalidTimeZone { name } => {
+                write!(
+                    f,
+                    "{code}: {name:?} is not a time zone name from the IANA database"
+                )
+            }
+            ErrorKind::Refused {
+                command, status, ..
+            } => {
+                let status = status.map_or("no record", |s| s.label());
+                write!(
+                    f,
+                    "{code}: {}; cannot {command} (status: {status})",
+                    code.meaning()
+                )
+            }
+            ErrorKind::EmailMismatch { binding } => write!(
+                f,
+                "{code}: the signed-in account's email does not satisfy the organization's {} rule",
+                binding.as_str()
+            ),
+            ErrorKind::Forbidden { permission } => {
+                write!(f, "{code}: this needs the {permission} permission")
+            }
+            ErrorKind::SignupLinkExhausted { max_uses } => write!(
+                f,
+                "{code}: the sign-up link has been used {max_uses} times, its maximum"
+            ),
+            _ => write!(f, "{code}: {}", code.meaning()),
         }
     }
 }

@@ -13,10 +13,15 @@
 //! # Ok::<(), invitekit::Error>(())
 //! ```
 
+pub mod access;
 pub mod address;
 pub mod error;
+pub mod lifecycle;
+pub mod model;
+pub mod policy;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod token;
 
 pub use error::{Error, ErrorCode, ErrorKind};
 

@@ -473,9 +473,77 @@ pub fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<AddressList, 
     parse(text, options)
 }
 
+/// Parses text that must be exactly one valid address (an identity's email, a form field), and
+/// returns its normalized form and dedup key, the same as [`parse`] gives in a list.
+///
+/// The text is bounded by [`ParseOptions::max_input_bytes`] like a list.
+///
+/// # Errors
+///
+/// [`ErrorCode::InputTooLarge`] as for [`parse`]; otherwise an [`ErrorKind::InvalidAddress`]
+/// whose code is the entry's verdict ([`ErrorCode::InvalidDomain`], ...),
+/// [`ErrorCode::NotAnAddress`] for text with no entry, or [`ErrorCode::UnexpectedText`] for text
+/// with more than one.
+///
+/// ```
+/// use invitekit::address::{parse_one, ParseOptions};
+/// use invitekit::ErrorCode;
+///
+/// let email = parse_one(" Jane@Example.COM ", &ParseOptions::default())?;
+/// assert_eq!((email.address.as_str(), email.key.as_str()), ("Jane@example.com", "jane@example.com"));
+/// let error = parse_one("jane@example", &ParseOptions::default()).unwrap_err();
+/// assert_eq!(error.code(), ErrorCode::DotlessDomain);
+/// # Ok::<(), invitekit::Error>(())
+/// ```
+pub fn parse_one(text: &str, options: &ParseOptions) -> Result<crate::model::Email, Error> {
+    let list = parse(
+        text,
+        &ParseOptions {
+            max_addresses: 1,
+            ..options.clone()
+        },
+    )?;
+    let invalid = |code| Error::new(ErrorKind::InvalidAddress { code });
+    let [entry] = list.entries.as_slice() else {
+        return Err(invalid(if list.entries.is_empty() {
+            ErrorCode::NotAnAddress
+        } else {
+            ErrorCode::UnexpectedText
+        }));
+    };
+    if let Some(code) = entry.error() {
+        return Err(invalid(code));
+    }
+    match (entry.normalized(), entry.key()) {
+        (Some(address), Some(key)) => Ok(crate::model::Email {
+            address: address.to_owned(),
+            key: key.to_owned(),
+        }),
+        _ => Err(invalid(ErrorCode::NotAnAddress)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_address_or_a_precise_error() {
+        let options = ParseOptions::default();
+        let code = |text: &str| parse_one(text, &options).map_err(|e| e.code());
+        assert!(code("Jane Doe <jane@example.com>").is_ok());
+        assert_eq!(code(""), Err(ErrorCode::NotAnAddress));
+        assert_eq!(code("jane"), Err(ErrorCode::NotAnAddress));
+        assert_eq!(
+            code("a@example.com b@example.com"),
+            Err(ErrorCode::UnexpectedText)
+        );
+        assert_eq!(
+            code("a@example.com a@example.com"),
+            Err(ErrorCode::UnexpectedText)
+        );
+        assert_eq!(code("a@b..com"), Err(ErrorCode::InvalidDomain));
+    }
 
     #[test]
     fn entries_stay_compact() {
