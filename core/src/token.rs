@@ -252,4 +252,44 @@ mod tests {
             );
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn any_text_parses_to_itself_or_to_invalid_token(text in ".{0,60}|[A-Za-z0-9_-]{43}") {
+                match Token::parse(&text) {
+                    Ok(token) => {
+                        prop_assert_eq!(token.expose_secret(), text.trim());
+                        let bytes = URL_SAFE_NO_PAD.decode(token.expose_secret());
+                        prop_assert_eq!(bytes.map(|b| URL_SAFE_NO_PAD.encode(b)).ok(),
+                            Some(token.expose_secret().to_owned()));
+                    }
+                    Err(error) => prop_assert_eq!(error.code(), ErrorCode::InvalidToken),
+                }
+            }
+
+            #[test]
+            fn a_changed_character_never_matches(position in 0usize..TOKEN_LEN, replacement in "[A-Za-z0-9_-]") {
+                let token = Token::mint().expect("entropy");
+                let mut text = token.expose_secret().to_owned();
+                prop_assume!(&text[position..=position] != replacement.as_str());
+                text.replace_range(position..=position, &replacement);
+                if let Ok(changed) = Token::parse(&text) {
+                    prop_assert!(!token.hash().matches(&changed));
+                }
+            }
+
+            #[test]
+            fn any_text_is_a_hash_in_hex_or_invalid(text in "[0-9a-fA-F]{64}|.{0,70}") {
+                match TokenHash::from_hex(&text) {
+                    Ok(hash) => prop_assert_eq!(hash.to_hex(), text.to_ascii_lowercase()),
+                    Err(error) => prop_assert_eq!(error.code(), ErrorCode::InvalidToken),
+                }
+            }
+        }
+    }
 }
