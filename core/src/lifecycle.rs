@@ -488,7 +488,7 @@ fn refused(code: ErrorCode, command: CommandKind, status: Option<StatusKind>) ->
 
 /// The id and token hash of an invitation about to be sent. The caller mints the token
 /// ([`Token::mint`]) and keeps it for the email; only its hash enters the record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewInvitation {
     /// The new invitation's id.
     pub id: InvitationId,
@@ -497,7 +497,7 @@ pub struct NewInvitation {
 }
 
 /// What [`ClientRecord::accept`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Acceptance {
     /// The client is activated now; the events say what changed.
@@ -507,6 +507,67 @@ pub enum Acceptance {
     },
     /// The same identity had accepted already: nothing changed.
     AlreadyAccepted,
+}
+
+/// What a link holder may see before accepting: [`ClientRecord::preview`].
+///
+/// A host shows it on GET and accepts only on POST, so mail scanners that open links consume
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    /// The organization's name.
+    pub organization: String,
+    /// The inviter's name, as the caller looked it up (`None` for the organization itself).
+    pub inviter: Option<String>,
+    /// The invited address, masked: `j•••@example.com`.
+    pub masked_email: String,
+    /// The link's deadline.
+    pub expires_at: DateTime<Utc>,
+    /// The deadline as the email states it, in the organization's time zone.
+    pub deadline: String,
+    /// Whether the link may be accepted now, or why not.
+    pub state: LinkState,
+}
+
+/// The state of one link at an instant, as a preview shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// It may be accepted (by an identity the organization's binding allows).
+    Live,
+    /// Its deadline has passed.
+    Expired,
+    /// It was revoked.
+    Revoked,
+    /// The client has accepted an invitation already.
+    Accepted,
+    /// The client is archived.
+    ClientArchived,
+}
+
+impl LinkState {
+    /// The code an accept would be refused with in this state (`None` for a live link).
+    pub const fn refusal(self) -> Option<ErrorCode> {
+        match self {
+            LinkState::Live => None,
+            LinkState::Expired => Some(ErrorCode::InvitationExpired),
+            LinkState::Revoked => Some(ErrorCode::InvitationRevoked),
+            LinkState::Accepted => Some(ErrorCode::AlreadyActivated),
+            LinkState::ClientArchived => Some(ErrorCode::ClientArchived),
+        }
+    }
+}
+
+/// An address masked for a preview: its first character, `•••` (whatever the length), and the
+/// domain: `jane.doe@example.com` gives `j•••@example.com`.
+pub fn mask_email(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first = local.chars().next().map(String::from).unwrap_or_default();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".to_owned(),
+    }
 }
 
 /// A client and all its invitations: the unit every lifecycle command reads and changes.
@@ -579,6 +640,27 @@ impl ClientRecord {
         self.add_invitation(CommandKind::Send, org, new, by, now)
     }
 
+    /// Sends an invitation with whichever command applies: send for a client never invited (or
+    /// whose invitations were all revoked), resend for one already invited. This is how one
+    /// invitation goes to all co-owners of a group ([`invite_co_owners`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientRecord::send`] and [`ClientRecord::resend`].
+    pub fn invite(
+        &mut self,
+        org: &Organization,
+        new: NewInvitation,
+        by: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Event>, Error> {
+        let command = match self.status(now).kind() {
+            StatusKind::InvitePending | StatusKind::InviteExpired => CommandKind::Resend,
+            _ => CommandKind::Send,
+        };
+        self.add_invitation(command, org, new, by, now)
+    }
+
     /// Sends a further invitation with a fresh window. Earlier live links keep working until
     /// their own deadline.
     ///
@@ -642,6 +724,59 @@ impl ClientRecord {
         });
         self.client.version += 1;
         Ok(vec![event])
+    }
+
+    /// What the holder of invitation `id`'s link may see, read-only: nothing changes, so a host
+    /// can show it on GET and accept on POST.
+    ///
+    /// `inviter` is the sender's display name, which the caller looks up from `sent_by`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::InvitationNotFound`] or [`ErrorCode::InvalidToken`] as for accept: without
+    /// the right token a preview shows nothing.
+    pub fn preview(
+        &self,
+        org: &Organization,
+        id: &InvitationId,
+        token: &Token,
+        inviter: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Preview, Error> {
+        let status = self.status(now).kind();
+        let link = self
+            .invitations
+            .iter()
+            .find(|i| &i.id == id)
+            .ok_or_else(|| {
+                refused(
+                    ErrorCode::InvitationNotFound,
+                    CommandKind::Accept,
+                    Some(status),
+                )
+            })?;
+        if !link.token_hash.matches(token) {
+            return Err(Error::new(ErrorKind::InvalidToken));
+        }
+        let state = match status {
+            StatusKind::Archived => LinkState::ClientArchived,
+            StatusKind::Activated => LinkState::Accepted,
+            _ if !link.is_open() => LinkState::Revoked,
+            _ if now >= link.expires_at => LinkState::Expired,
+            _ => LinkState::Live,
+        };
+        Ok(Preview {
+            organization: org.name.clone(),
+            inviter,
+            masked_email: self
+                .client
+                .email
+                .as_ref()
+                .map_or_else(String::new, |email| mask_email(&email.address)),
+            expires_at: link.expires_at,
+            deadline: org.time_zone.format_deadline(link.expires_at),
+            state,
+        })
     }
 
     /// Accepts invitation `id` with the `token` from its link, for the authenticated `identity`.
@@ -891,6 +1026,34 @@ impl ClientRecord {
         self.activate(identity, accepter, now, &mut events);
         Ok(events)
     }
+}
+
+/// Invites every co-owner of `group` among `records` that can be invited (neither activated nor
+/// archived) with [`ClientRecord::invite`]; `mint` gives each a new invitation id and token hash
+/// (and keeps the token for the email). Returns, per co-owner found, its id and the result.
+pub fn invite_co_owners(
+    group: &crate::model::Group,
+    records: &mut [ClientRecord],
+    org: &Organization,
+    mut mint: impl FnMut(&crate::model::ClientId) -> NewInvitation,
+    by: &Actor,
+    now: DateTime<Utc>,
+) -> Vec<(crate::model::ClientId, Result<Vec<Event>, Error>)> {
+    let mut results = Vec::new();
+    for record in records.iter_mut() {
+        if !group.co_owners.contains(&record.client.id)
+            || matches!(
+                record.status(now).kind(),
+                StatusKind::Activated | StatusKind::Archived
+            )
+        {
+            continue;
+        }
+        let new = mint(&record.client.id);
+        let result = record.invite(org, new, by.clone(), now);
+        results.push((record.client.id.clone(), result));
+    }
+    results
 }
 
 /// Joins an organization through a sign-up link: the person becomes an activated client with the
@@ -1377,6 +1540,86 @@ mod tests {
             code(join(&mut link, &token, &bob, None, fresh("c6", &bob), t0())),
             ErrorCode::SignupLinkDisabled
         );
+    }
+
+    #[test]
+    fn a_preview_reads_and_changes_nothing() {
+        let org = Organization {
+            time_zone: TimeZone::parse("Europe/Paris").expect("zone"),
+            ..org()
+        };
+        let mut r = record();
+        r.client.email = Some(email("Jane.Doe@example.com"));
+        let (a, token) = link(1);
+        r.send(&org, a, Actor::System, t0()).expect("send");
+        let before = r.clone();
+        let preview = r
+            .preview(&org, &"i1".into(), &token, Some("Sam Staff".into()), t0())
+            .expect("preview");
+        assert_eq!(r, before);
+        assert_eq!(preview.organization, "Acme");
+        assert_eq!(preview.inviter.as_deref(), Some("Sam Staff"));
+        assert_eq!(preview.masked_email, "J•••@example.com");
+        assert_eq!(preview.deadline, "5 December 2026 at 10:00 CET");
+        assert_eq!(preview.state, LinkState::Live);
+        let later = r
+            .preview(&org, &"i1".into(), &token, None, t0() + Duration::days(14))
+            .expect("preview");
+        assert_eq!(later.state, LinkState::Expired);
+        assert_eq!(later.state.refusal(), Some(ErrorCode::InvitationExpired));
+        let forged = Token::mint().expect("entropy");
+        assert_eq!(
+            code(r.preview(&org, &"i1".into(), &forged, None, t0())),
+            ErrorCode::InvalidToken
+        );
+        r.revoke(Actor::System, t0()).expect("revoke");
+        let revoked = r
+            .preview(&org, &"i1".into(), &token, None, t0())
+            .expect("preview");
+        assert_eq!(revoked.state, LinkState::Revoked);
+        assert_eq!(mask_email("x@y.org"), "x•••@y.org");
+    }
+
+    #[test]
+    fn one_invitation_goes_to_every_co_owner_of_a_group() {
+        let org = org();
+        let group = crate::model::Group {
+            id: "g1".into(),
+            org: "acme".into(),
+            name: "Board".into(),
+            co_owners: vec!["c1".into(), "c2".into(), "c3".into(), "c4".into()],
+            created_at: t0(),
+        };
+        let mut records = vec![
+            record_for("c1", "a@example.com"),
+            record_for("c2", "b@example.com"),
+            record_for("c3", "c@example.com"),
+            record_for("c4", "d@example.com"),
+            record_for("c5", "e@example.com"),
+        ];
+        let (a, _) = link(1);
+        records[1].send(&org, a, Actor::System, t0()).expect("send");
+        records[2].archive(Actor::System, t0()).expect("archive");
+        let mut n = 10;
+        let results = invite_co_owners(
+            &group,
+            &mut records,
+            &org,
+            |_| {
+                n += 1;
+                link(n).0
+            },
+            &Actor::System,
+            t0() + Duration::days(1),
+        );
+        let invited: Vec<_> = results
+            .iter()
+            .map(|(id, result)| (id.as_str(), result.is_ok()))
+            .collect();
+        assert_eq!(invited, [("c1", true), ("c2", true), ("c4", true)]);
+        assert_eq!(records[1].invitations.len(), 2, "c2 got a resend");
+        assert!(records[2].invitations.is_empty(), "archived c3 got nothing");
+        assert!(records[4].invitations.is_empty(), "c5 is not a co-owner");
     }
 
     fn record_for(id: &str, address: &str) -> ClientRecord {

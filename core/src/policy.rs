@@ -214,6 +214,12 @@ pub(crate) fn domain(key: &str) -> &str {
     key.rsplit_once('@').map_or("", |(_, domain)| domain)
 }
 
+/// Whether a client created with `role` is invited at once, whatever the creator asked: a guest
+/// added to an account is (the product's rule), other roles only when the creator says so.
+pub const fn invited_on_creation(role: crate::model::Role) -> bool {
+    matches!(role, crate::model::Role::Guest)
+}
+
 /// Whether a person with `email` may join through `link` at `now`: the link is enabled, has uses
 /// left, and allows the email's domain.
 ///

@@ -120,6 +120,22 @@ fn organization(settings: Option<&Value>) -> Organization {
     org
 }
 
+/// The invitation id and token of the link named `name`: an unknown id when no link has that
+/// name, a freshly minted (wrong) token when the step says `"forged": true`.
+fn link_of(world: &World, name: &str, step: &Map<String, Value>) -> (InvitationId, Token) {
+    let (id, token) = world.links.get(name).cloned().unwrap_or_else(|| {
+        (
+            InvitationId::new("unknown"),
+            Token::mint().expect("entropy"),
+        )
+    });
+    if step.get("forged") == Some(&json!(true)) {
+        (id, Token::mint().expect("entropy"))
+    } else {
+        (id, token)
+    }
+}
+
 fn run_step(world: &mut World, step: &Map<String, Value>, case: &str, report: &mut Report) {
     let now = instant(text(step, "at").expect("at"));
     let actor = Actor::Member("staff-1".into());
@@ -132,34 +148,43 @@ fn run_step(world: &mut World, step: &Map<String, Value>, case: &str, report: &m
     let do_ = text(step, "do").expect("do");
     let (error, result) = match do_ {
         "status" => (Value::Null, Value::Null),
-        "send" | "resend" => {
+        "send" | "resend" | "invite" => {
             let (id, token) = new_link(&world.links);
             let new = NewInvitation {
                 id: id.clone(),
                 token_hash: token.hash(),
             };
-            let result = if do_ == "send" {
-                world.record.send(&world.org, new, actor, now)
-            } else {
-                world.record.resend(&world.org, new, actor, now)
+            let result = match do_ {
+                "send" => world.record.send(&world.org, new, actor, now),
+                "resend" => world.record.resend(&world.org, new, actor, now),
+                _ => world.record.invite(&world.org, new, actor, now),
             };
             if result.is_ok() {
                 world.links.insert(link_name.to_owned(), (id, token));
             }
             (code_of(&result), Value::Null)
         }
+        "preview" => {
+            let (id, token) = link_of(world, link_name, step);
+            let before = world.record.clone();
+            let result = world.record.preview(&world.org, &id, &token, None, now);
+            if world.record != before {
+                report
+                    .0
+                    .push(format!("{case}: a preview changed the record"));
+            }
+            if let Ok(preview) = &result {
+                let preview = serde_json::to_value(preview).expect("preview json");
+                for field in ["state", "masked_email", "deadline"] {
+                    if let Some(expected) = step.get(field) {
+                        report.check(case, field, expected, &preview[field]);
+                    }
+                }
+            }
+            (code_of(&result), Value::Null)
+        }
         "accept" => {
-            let (id, token) = world.links.get(link_name).cloned().unwrap_or_else(|| {
-                (
-                    InvitationId::new("unknown"),
-                    Token::mint().expect("entropy"),
-                )
-            });
-            let token = if step.get("forged") == Some(&json!(true)) {
-                Token::mint().expect("entropy")
-            } else {
-                token
-            };
+            let (id, token) = link_of(world, link_name, step);
             let identity = Identity::from_email(
                 text(step, "identity").expect("identity"),
                 &ParseOptions::default(),
