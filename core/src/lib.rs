@@ -4,6 +4,11 @@
 //! [`address::parse`], which turns a pasted list of addresses into entries, each pointed at
 //! precisely and judged by one policy that is the same from every host language.
 //!
+//! The invitation rules are pure functions of records, input and an instant `now` the caller
+//! passes: [`model`] holds the records and events, [`policy`] the expiry window, time zone and
+//! email binding, [`lifecycle`] the derived status and the transition table, [`access`] who may
+//! do what, and [`token`] the link secrets.
+//!
 //! ```
 //! use invitekit::address::{parse, ParseOptions};
 //!
