@@ -1061,20 +1061,21 @@ pub fn invite_co_owners(
 ///
 /// `existing` is the organization's client with the identity's email key, if any: a client set
 /// up but not activated is activated (its open links retired) instead of being duplicated.
-/// Otherwise `new_client` (built by the caller with a fresh id, the identity's email and the
-/// link's role, e.g. with [`Client::new`]) is activated and returned.
+/// Otherwise a new client with id `new_id`, the identity's email and the link's role is created
+/// and activated.
 ///
 /// # Errors
 ///
 /// [`ErrorCode::InvalidToken`] unless `token` is the link's (compared in constant time); then
-/// [`crate::policy::check_join`]'s codes; for an existing client, [`ErrorCode::ClientArchived`]
-/// or [`ErrorCode::AlreadyActivated`].
+/// [`crate::policy::check_join`]'s codes; for an existing client, [`ErrorCode::EmailMismatch`]
+/// when its key is not the identity's, [`ErrorCode::ClientArchived`] or
+/// [`ErrorCode::AlreadyActivated`]. Nothing changes on an error, the link included.
 pub fn join(
     link: &mut SignupLink,
     token: &Token,
     identity: &Identity,
     existing: Option<ClientRecord>,
-    new_client: Client,
+    new_id: crate::model::ClientId,
     now: DateTime<Utc>,
 ) -> Result<(ClientRecord, Vec<Event>), Error> {
     if !link.token_hash.matches(token) {
@@ -1082,13 +1083,23 @@ pub fn join(
     }
     policy::check_join(link, &identity.email, now)?;
     let (mut record, mut events) = match existing {
-        Some(mut record) => {
-            let events = record.join_existing(&link.id, identity, now)?;
-            link.uses += 1;
-            return Ok((record, events));
+        Some(record) => {
+            if record.client.email.as_ref().map(|e| &e.key) != Some(&identity.email.key) {
+                return Err(Error::new(ErrorKind::EmailMismatch {
+                    binding: policy::EmailBinding::SameAddress,
+                }));
+            }
+            (record, Vec::new())
         }
         None => {
-            let (record, created) = ClientRecord::create(new_client, Actor::System);
+            let client = Client::new(
+                new_id,
+                link.org.clone(),
+                Some(identity.email.clone()),
+                link.role,
+                now,
+            );
+            let (record, created) = ClientRecord::create(client, Actor::System);
             (record, vec![created])
         }
     };
@@ -1471,15 +1482,6 @@ mod tests {
             disabled_at: None,
         };
         let jane = identity("jane@example.com");
-        let fresh = |id: &str, who: &Identity| {
-            Client::new(
-                id.into(),
-                "acme".into(),
-                Some(who.email.clone()),
-                Role::Client,
-                t0(),
-            )
-        };
         let outsider = identity("bob@elsewhere.org");
         assert_eq!(
             code(join(
@@ -1487,7 +1489,7 @@ mod tests {
                 &token,
                 &outsider,
                 None,
-                fresh("c2", &outsider),
+                ClientId::new("c2"),
                 t0()
             )),
             ErrorCode::EmailDomainNotAllowed
@@ -1499,13 +1501,13 @@ mod tests {
                 &forged,
                 &jane,
                 None,
-                fresh("c2", &jane),
+                ClientId::new("c2"),
                 t0()
             )),
             ErrorCode::InvalidToken
         );
         let (record, events) =
-            join(&mut link, &token, &jane, None, fresh("c2", &jane), t0()).expect("join");
+            join(&mut link, &token, &jane, None, ClientId::new("c2"), t0()).expect("join");
         assert_eq!(record.status(t0()).kind(), StatusKind::Activated);
         assert_eq!(record.client.owner, Owner::Member("c2".into()));
         assert!(matches!(events[0].action, Action::ClientCreated { .. }));
@@ -1516,7 +1518,14 @@ mod tests {
         assert_eq!(link.uses, 1);
         let bob = identity("bob@example.com");
         assert_eq!(
-            code(join(&mut link, &token, &bob, None, fresh("c3", &bob), t0())),
+            code(join(
+                &mut link,
+                &token,
+                &bob,
+                None,
+                ClientId::new("c3"),
+                t0()
+            )),
             ErrorCode::SignupLinkExhausted
         );
         link.max_uses = None;
@@ -1529,15 +1538,46 @@ mod tests {
             &token,
             &bob,
             Some(existing),
-            fresh("c5", &bob),
+            ClientId::new("c5"),
             t0(),
         )
         .expect("join");
         assert_eq!(joined.client.id, ClientId::new("c4"));
+        let mut other = record_for("c7", "carol@example.com");
+        assert_eq!(
+            code(join(
+                &mut link,
+                &token,
+                &bob,
+                Some(other.clone()),
+                ClientId::new("c8"),
+                t0()
+            )),
+            ErrorCode::EmailMismatch
+        );
+        other.client.email = None;
+        assert!(
+            join(
+                &mut link,
+                &token,
+                &bob,
+                Some(other),
+                ClientId::new("c8"),
+                t0()
+            )
+            .is_err()
+        );
         assert!(joined.invitations[0].retired_at.is_some());
         link.disabled_at = Some(t0());
         assert_eq!(
-            code(join(&mut link, &token, &bob, None, fresh("c6", &bob), t0())),
+            code(join(
+                &mut link,
+                &token,
+                &bob,
+                None,
+                ClientId::new("c6"),
+                t0()
+            )),
             ErrorCode::SignupLinkDisabled
         );
     }
