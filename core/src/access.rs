@@ -22,13 +22,13 @@
 //! record, and the owner of a record ([`Owner::Member`]) may edit it.
 //!
 //! ```
-//! use chrono::Utc;
+//! use chrono::DateTime;
 //! use invitekit::access::{authorize, Member, Operation, Permission};
 //! use invitekit::model::{Client, Role};
 //! use invitekit::{ErrorCode, ErrorKind};
 //!
 //! let staff = Member { id: "s1".into(), role: Role::Staff };
-//! let admin = Client::new("a1".into(), "acme".into(), None, Role::Admin, Utc::now());
+//! let admin = Client::new("a1".into(), "acme".into(), None, Role::Admin, DateTime::UNIX_EPOCH);
 //! let error = authorize(&staff, Operation::Archive, &admin, &[]).unwrap_err();
 //! assert_eq!(error.code(), ErrorCode::Forbidden);
 //! assert_eq!(error.kind(), &ErrorKind::Forbidden { permission: Permission::ManageAdmins });
