@@ -299,6 +299,16 @@ mod tests {
     }
 
     #[test]
+    fn only_guests_are_invited_on_creation() {
+        use crate::model::Role;
+        let invited: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|&role| invited_on_creation(role))
+            .collect();
+        assert_eq!(invited, [Role::Guest]);
+    }
+
+    #[test]
     fn deadlines_are_stated_in_the_organizations_zone() {
         let deadline = at(2026, 12, 5, 23, 30);
         assert_eq!(
