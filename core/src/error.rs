@@ -157,6 +157,14 @@ error_codes! {
     SignupLinkExhausted = "signup_link_exhausted", "the sign-up link has been used as many times as allowed";
     /// The sign-up link does not allow the email's domain.
     EmailDomainNotAllowed = "email_domain_not_allowed", "the sign-up link does not allow this email domain";
+    /// A CSV row whose email cell is empty.
+    MissingEmail = "missing_email", "the row has no email address";
+    /// A CSV file with no header naming an email column and no address in its first row.
+    NoEmailColumn = "no_email_column", "no column of email addresses was found in the file";
+    /// Reading the input failed (an I/O error of the host's reader).
+    ReadFailed = "read_failed", "the input could not be read";
+    /// Writing the output failed (an I/O error of the host's writer).
+    WriteFailed = "write_failed", "the output could not be written";
 }
 
 impl ErrorCode {
@@ -256,6 +264,18 @@ pub enum ErrorKind {
     },
     /// The sign-up link does not allow the email's domain.
     EmailDomainNotAllowed,
+    /// A CSV file without an email column.
+    NoEmailColumn,
+    /// The reader failed.
+    ReadFailed {
+        /// What it said.
+        message: String,
+    },
+    /// The writer failed.
+    WriteFailed {
+        /// What it said.
+        message: String,
+    },
 }
 
 /// The error every fallible invitekit call returns.
@@ -307,6 +327,9 @@ impl Error {
             ErrorKind::SignupLinkDisabled => ErrorCode::SignupLinkDisabled,
             ErrorKind::SignupLinkExhausted { .. } => ErrorCode::SignupLinkExhausted,
             ErrorKind::EmailDomainNotAllowed => ErrorCode::EmailDomainNotAllowed,
+            ErrorKind::NoEmailColumn => ErrorCode::NoEmailColumn,
+            ErrorKind::ReadFailed { .. } => ErrorCode::ReadFailed,
+            ErrorKind::WriteFailed { .. } => ErrorCode::WriteFailed,
         }
     }
 }
@@ -357,6 +380,9 @@ impl fmt::Display for Error {
                 f,
                 "{code}: the sign-up link has been used {max_uses} times, its maximum"
             ),
+            ErrorKind::ReadFailed { message } | ErrorKind::WriteFailed { message } => {
+                write!(f, "{code}: {}: {message}", code.meaning())
+            }
             _ => write!(f, "{code}: {}", code.meaning()),
         }
     }

@@ -20,6 +20,7 @@
 
 pub mod access;
 pub mod address;
+pub mod csv;
 pub mod error;
 pub mod lifecycle;
 pub mod model;
