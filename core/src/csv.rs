@@ -46,7 +46,6 @@
 //! `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`, so a spreadsheet
 //! opening the file never runs it as a formula.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -398,7 +397,7 @@ pub struct Import<R: Read> {
     /// The first record, already read to find the layout, when it is a row.
     pending: Option<Record>,
     /// Dedup keys of the valid rows, with their lines: at most the cap.
-    seen: HashMap<Box<str>, u64>,
+    seen: hashbrown::HashMap<Box<str>, u64>,
     failed: bool,
 }
 
@@ -464,7 +463,7 @@ pub fn import<R: Read>(reader: R, options: &ImportOptions) -> Result<Import<R>, 
         options: options.addresses.clone(),
         record: Record::default(),
         pending,
-        seen: HashMap::new(),
+        seen: hashbrown::HashMap::new(),
         failed: false,
     })
 }
