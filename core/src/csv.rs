@@ -22,7 +22,7 @@
 //!   ([`crate::address::parse_one`]); an empty one is [`ErrorCode::MissingEmail`]. A role cell
 //!   must name a role ([`ErrorCode::InvalidRole`]). A row whose address appeared earlier is
 //!   [`ErrorCode::Duplicate`] with the earlier row's line; valid rows beyond the cap are
-//!   [`ErrorCode::OverLimit`]. Rows with no cell that is not empty are skipped.
+//!   [`ErrorCode::OverLimit`]. Rows whose cells are all empty or white space are skipped.
 //! - **Bounds**: the file may hold at most [`ImportOptions::max_bytes`] bytes
 //!   ([`ErrorCode::InputTooLarge`], reported when the reader passes the bound, so the rows
 //!   before it have been seen but a batch must not be made of them).
