@@ -849,40 +849,20 @@ impl ClientRecord {
         permit(Some(status), CommandKind::Accept)?;
 
         let client_id = self.client.id.clone();
-        let mut events = Vec::new();
         let accepter = Actor::Member(client_id.clone());
-        for (i, invitation) in self.invitations.iter_mut().enumerate() {
-            if i == index {
-                invitation.accepted_at = Some(now);
-            } else if invitation.is_open() {
-                invitation.retired_at = Some(now);
-                events.push(Event {
-                    org: self.client.org.clone(),
-                    actor: accepter.clone(),
-                    action: Action::InvitationRetired {
-                        client: client_id.clone(),
-                    },
-                    subject: Subject::Invitation(invitation.id.clone()),
-                    at: now,
-                });
-            }
-        }
-        events.insert(
-            0,
-            self.event(
-                accepter.clone(),
-                Action::InvitationAccepted {
-                    client: client_id.clone(),
-                },
-                Subject::Invitation(id.clone()),
-                now,
-            ),
-        );
+        self.invitations[index].accepted_at = Some(now);
+        let mut events = vec![self.event(
+            accepter.clone(),
+            Action::InvitationAccepted { client: client_id },
+            Subject::Invitation(id.clone()),
+            now,
+        )];
         self.activate(identity, accepter, now, &mut events);
         Ok(Acceptance::Activated { events })
     }
 
-    /// Marks the client activated by `identity` and hands it its own record.
+    /// Retires the client's other open links, marks it activated by `identity`, and hands it its
+    /// own record, adding the events to `events`.
     fn activate(
         &mut self,
         identity: &Identity,
@@ -890,6 +870,20 @@ impl ClientRecord {
         now: DateTime<Utc>,
         events: &mut Vec<Event>,
     ) {
+        for invitation in &mut self.invitations {
+            if invitation.is_open() {
+                invitation.retired_at = Some(now);
+                events.push(Event {
+                    org: self.client.org.clone(),
+                    actor: accepter.clone(),
+                    action: Action::InvitationRetired {
+                        client: self.client.id.clone(),
+                    },
+                    subject: Subject::Invitation(invitation.id.clone()),
+                    at: now,
+                });
+            }
+        }
         self.client.activated_at = Some(now);
         self.client.activated_by = Some(identity.clone());
         self.client.last_seen_at = Some(now);
@@ -1009,20 +1003,6 @@ impl ClientRecord {
             Subject::Client(self.client.id.clone()),
             now,
         )];
-        for invitation in &mut self.invitations {
-            if invitation.is_open() {
-                invitation.retired_at = Some(now);
-                events.push(Event {
-                    org: self.client.org.clone(),
-                    actor: accepter.clone(),
-                    action: Action::InvitationRetired {
-                        client: self.client.id.clone(),
-                    },
-                    subject: Subject::Invitation(invitation.id.clone()),
-                    at: now,
-                });
-            }
-        }
         self.activate(identity, accepter, now, &mut events);
         Ok(events)
     }
