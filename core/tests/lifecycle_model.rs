@@ -75,7 +75,6 @@ struct ModelLink {
     expires_at: i64,
     /// Revoked, accepted or retired.
     closed: bool,
-    revoked: bool,
 }
 
 /// The reference model: seconds since `t0`, the client's links, activation and archive flags.
@@ -145,7 +144,6 @@ impl Model {
                         self.links.push(ModelLink {
                             expires_at: self.now + self.window_days * 86_400,
                             closed: false,
-                            revoked: false,
                         });
                         Expected::Done
                     }
@@ -195,7 +193,6 @@ impl Model {
                 _ => {
                     for l in self.links.iter_mut().filter(|l| !l.closed) {
                         l.closed = true;
-                        l.revoked = true;
                     }
                     Expected::Done
                 }
@@ -266,7 +263,7 @@ impl ReferenceStateMachine for Lifecycle {
 }
 
 /// The system under test: a record, the tokens of its links, and every event it emitted.
-struct Subject_ {
+struct Sut {
     org: Organization,
     record: ClientRecord,
     tokens: Vec<(InvitationId, Token)>,
@@ -347,10 +344,10 @@ fn outcome<T>(result: Result<T, invitekit::Error>, done: impl FnOnce(T) -> Expec
 }
 
 impl StateMachineTest for Lifecycle {
-    type SystemUnderTest = Subject_;
+    type SystemUnderTest = Sut;
     type Reference = Lifecycle;
 
-    fn init_test(model: &Model) -> Subject_ {
+    fn init_test(model: &Model) -> Sut {
         let org = Organization {
             expiry: ExpiryWindow::new(model.window_days).expect("window"),
             email_binding: model.binding,
@@ -362,7 +359,7 @@ impl StateMachineTest for Lifecycle {
         };
         let client = Client::new("c1".into(), "acme".into(), Some(email), Role::Client, t0());
         let (record, created) = ClientRecord::create(client, Actor::System);
-        Subject_ {
+        Sut {
             org,
             record,
             tokens: Vec::new(),
@@ -372,7 +369,7 @@ impl StateMachineTest for Lifecycle {
         }
     }
 
-    fn apply(mut sut: Subject_, model: &Model, step: Step) -> Subject_ {
+    fn apply(mut sut: Sut, model: &Model, step: Step) -> Sut {
         let before = sut.record.clone();
         let now = sut.now;
         let actor = Actor::Member("s1".into());
@@ -463,7 +460,7 @@ impl StateMachineTest for Lifecycle {
         sut
     }
 
-    fn check_invariants(sut: &Subject_, model: &Model) {
+    fn check_invariants(sut: &Sut, model: &Model) {
         assert_eq!(sut.record.status(sut.now).kind().as_str(), model.status());
         for later in [0, 60, 86_400, 15 * 86_400, 100 * 86_400] {
             let at = sut.now + Duration::seconds(later);
