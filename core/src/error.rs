@@ -165,6 +165,34 @@ error_codes! {
     ReadFailed = "read_failed", "the input could not be read";
     /// Writing the output failed (an I/O error of the host's writer).
     WriteFailed = "write_failed", "the output could not be written";
+    /// A batch with invalid entries (or more than the cap): nothing was created; the error lists them.
+    InvalidBatch = "invalid_batch", "the batch has invalid entries, so nothing was created";
+    /// A batch with no address in it.
+    EmptyBatch = "empty_batch", "the batch has no address in it";
+    /// A subject, button text or name with a line break or another control character.
+    InvalidMessageText = "invalid_message_text", "the text has a line break or another control character";
+    /// An accept-link template or form link that is not an http(s) URL (with `{token}` for templates).
+    InvalidUrl = "invalid_url", "not an http or https link, or an accept-link template without {token}";
+    /// No organization with this id.
+    OrganizationNotFound = "organization_not_found", "no such organization";
+    /// An organization with this id exists already.
+    OrganizationExists = "organization_exists", "an organization with this id already exists";
+    /// No group with this id (or name) in the organization.
+    GroupNotFound = "group_not_found", "no such group in the organization";
+    /// A group with this name exists already in the organization.
+    GroupExists = "group_exists", "a group with this name already exists in the organization";
+    /// No program with this id (or name) in the organization.
+    ProgramNotFound = "program_not_found", "no such program in the organization";
+    /// No sign-up link matches.
+    SignupLinkNotFound = "signup_link_not_found", "no sign-up link matches";
+    /// No outbox message with this id.
+    MessageNotFound = "message_not_found", "no such message in the outbox";
+    /// A compare-and-set lost: the record changed since it was read. Nothing was written.
+    Conflict = "conflict", "the record changed since it was read, so nothing was written: retry";
+    /// The store failed (database error, I/O, a host store's exception).
+    StorageFailed = "storage_failed", "the store failed";
+    /// The mailer could not deliver a message; it stays in the outbox to retry.
+    DeliveryFailed = "delivery_failed", "the mailer could not deliver the message; it will be retried";
 }
 
 impl ErrorCode {
@@ -276,6 +304,68 @@ pub enum ErrorKind {
         /// What it said.
         message: String,
     },
+    /// A batch with invalid entries; nothing was created.
+    InvalidBatch {
+        /// The entries at fault, in input order.
+        entries: Vec<EntryError>,
+    },
+    /// A batch with no address.
+    EmptyBatch,
+    /// A text field with a control character.
+    InvalidMessageText {
+        /// Which field: `"subject"`, `"button"`, `"name"`, ...
+        field: &'static str,
+    },
+    /// A URL that is not acceptable.
+    InvalidUrl {
+        /// Which field: `"accept_url"` or `"form_url"`.
+        field: &'static str,
+    },
+    /// A record that does not exist; `code` says which kind
+    /// ([`ErrorCode::ClientNotFound`], [`ErrorCode::GroupNotFound`], ...).
+    NotFound {
+        /// The code.
+        code: ErrorCode,
+    },
+    /// A record that exists already; `code` says which kind
+    /// ([`ErrorCode::ClientExists`], [`ErrorCode::GroupExists`], ...).
+    Exists {
+        /// The code.
+        code: ErrorCode,
+    },
+    /// A compare-and-set lost.
+    Conflict,
+    /// The store failed.
+    StorageFailed {
+        /// What the store said (never a token).
+        message: String,
+    },
+    /// The mailer failed.
+    DeliveryFailed {
+        /// What the mailer said.
+        message: String,
+    },
+}
+
+/// One entry of a refused batch: where it is and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryError {
+    /// Its index among the batch's entries, from 0.
+    pub index: usize,
+    /// Its line, from 1 (for CSV, the row's first line).
+    pub line: u64,
+    /// Its column, from 1, in characters (1 for a CSV row).
+    pub column: u64,
+    /// Its byte offsets in a pasted text (`0..0` for a CSV row).
+    pub start: usize,
+    /// See `start`.
+    pub end: usize,
+    /// The text as written.
+    pub text: String,
+    /// What is wrong.
+    pub code: ErrorCode,
+    /// For a duplicate, the index of the entry it repeats.
+    pub duplicate_of: Option<usize>,
 }
 
 /// The error every fallible invitekit call returns.
@@ -330,6 +420,14 @@ impl Error {
             ErrorKind::NoEmailColumn => ErrorCode::NoEmailColumn,
             ErrorKind::ReadFailed { .. } => ErrorCode::ReadFailed,
             ErrorKind::WriteFailed { .. } => ErrorCode::WriteFailed,
+            ErrorKind::InvalidBatch { .. } => ErrorCode::InvalidBatch,
+            ErrorKind::EmptyBatch => ErrorCode::EmptyBatch,
+            ErrorKind::InvalidMessageText { .. } => ErrorCode::InvalidMessageText,
+            ErrorKind::InvalidUrl { .. } => ErrorCode::InvalidUrl,
+            ErrorKind::NotFound { code } | ErrorKind::Exists { code } => code,
+            ErrorKind::Conflict => ErrorCode::Conflict,
+            ErrorKind::StorageFailed { .. } => ErrorCode::StorageFailed,
+            ErrorKind::DeliveryFailed { .. } => ErrorCode::DeliveryFailed,
         }
     }
 }
@@ -380,9 +478,30 @@ impl fmt::Display for Error {
                 f,
                 "{code}: the sign-up link has been used {max_uses} times, its maximum"
             ),
-            ErrorKind::ReadFailed { message } | ErrorKind::WriteFailed { message } => {
+            ErrorKind::ReadFailed { message }
+            | ErrorKind::WriteFailed { message }
+            | ErrorKind::StorageFailed { message }
+            | ErrorKind::DeliveryFailed { message } => {
                 write!(f, "{code}: {}: {message}", code.meaning())
             }
+            ErrorKind::InvalidBatch { entries } => {
+                write!(f, "{code}: {} invalid entries, nothing was created", entries.len())?;
+                if let Some(first) = entries.first() {
+                    write!(
+                        f,
+                        "; first at line {} column {}: {} ({})",
+                        first.line,
+                        first.column,
+                        first.code,
+                        first.code.meaning()
+                    )?;
+                }
+                Ok(())
+            }
+            ErrorKind::InvalidMessageText { field } => {
+                write!(f, "{code}: the {field} has a line break or another control character")
+            }
+            ErrorKind::InvalidUrl { field } => write!(f, "{code}: {field}: {}", code.meaning()),
             _ => write!(f, "{code}: {}", code.meaning()),
         }
     }

@@ -20,16 +20,20 @@
 
 pub mod access;
 pub mod address;
+pub mod clock;
 pub mod csv;
 pub mod error;
 pub mod lifecycle;
+pub mod mailer;
+pub mod message;
 pub mod model;
 pub mod policy;
+pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod token;
 
-pub use error::{Error, ErrorCode, ErrorKind};
+pub use error::{EntryError, Error, ErrorCode, ErrorKind};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

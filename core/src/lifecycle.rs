@@ -1085,6 +1085,7 @@ pub fn join(
     };
     events.extend(record.join_existing(&link.id, identity, now)?);
     link.uses += 1;
+    link.version += 1;
     Ok((record, events))
 }
 
@@ -1460,6 +1461,7 @@ mod tests {
             created_at: t0(),
             rotated_at: None,
             disabled_at: None,
+            version: 0,
         };
         let jane = identity("jane@example.com");
         let outsider = identity("bob@elsewhere.org");

@@ -71,6 +71,8 @@ ids! {
     CompanyId;
     /// A sign-up link.
     SignupLinkId;
+    /// A message in the outbox.
+    MessageId;
 }
 
 /// A member's role in an organization. What each may do is [`crate::access`]'s table.
@@ -428,6 +430,9 @@ pub struct SignupLink {
     pub rotated_at: Option<DateTime<Utc>>,
     /// When it was disabled.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Bumped by every change (a join, a rotation, disabling); stores compare and set on it.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// Who did something.

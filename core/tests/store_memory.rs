@@ -1,0 +1,3 @@
+//! The store conformance suite on [`MemoryStore`].
+
+invitekit::store_conformance_tests!(invitekit::store::MemoryStore::new());
