@@ -28,6 +28,7 @@ pub mod mailer;
 pub mod message;
 pub mod model;
 pub mod policy;
+pub mod service;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -170,7 +170,7 @@ impl MemoryMailer {
 impl Mailer for MemoryMailer {
     fn deliver(&self, message: &OutboxMessage) -> Result<(), Error> {
         let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.fail_every > 0 && attempt % self.fail_every == 0 {
+        if self.fail_every > 0 && attempt.is_multiple_of(self.fail_every) {
             return Err(Error::new(ErrorKind::DeliveryFailed {
                 message: format!("attempt {attempt} failed on purpose"),
             }));

@@ -111,7 +111,7 @@ impl MessageOptions {
     /// - [`ErrorKind::InvalidMessageText`] with `field` `"subject"` or `"button"` (code
     ///   [`crate::ErrorCode::InvalidMessageText`]) when that text has a character that
     ///   [`char::is_control`] (CR, LF, TAB, NUL, U+0085, ...) or is U+2028 or U+2029 (line and
-    ///   paragraph separators). The same kind refuses a text that is empty or only white space,
+    ///   paragraph separators) or a bidi control (U+202A to U+202E, U+2066 to U+2069). The same kind refuses a text that is empty or only white space,
     ///   and one longer than [`MAX_SUBJECT_CHARS`] or [`MAX_BUTTON_CHARS`] characters. The subject
     ///   is checked first.
     /// - [`ErrorKind::InvalidUrl`] with `field` `"form_url"` (code [`crate::ErrorCode::InvalidUrl`])
@@ -432,9 +432,12 @@ impl Content<'_> {
 }
 
 /// Whether `c` would break a header or a line: a control character (CR, LF, TAB, NUL, U+0085,
-/// ...) or the line and paragraph separators U+2028 and U+2029.
+/// ...), the line and paragraph separators U+2028 and U+2029, or a bidi control.
 fn breaks_line(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+    // Line and paragraph separators, and the bidi controls that make a subject read otherwise
+    // than it is (U+202A..U+202E, U+2066..U+2069).
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A sender's text (subject, button): refused unless it is one line of 1 to `max` characters

@@ -518,6 +518,49 @@ pub enum Action {
         /// The link.
         link: SignupLinkId,
     },
+    /// A client was put in a program or group, or under a member of staff.
+    ClientAssigned {
+        /// What it was assigned to.
+        assignment: Assignment,
+    },
+    /// A group was created.
+    GroupCreated {
+        /// Its name.
+        name: String,
+    },
+    /// A group was renamed.
+    GroupRenamed {
+        /// Its new name.
+        name: String,
+    },
+    /// A group was deleted (its members left it).
+    GroupDeleted,
+    /// A program was created.
+    ProgramCreated {
+        /// Its name.
+        name: String,
+    },
+    /// A sign-up link was created.
+    SignupLinkCreated {
+        /// The role it gives.
+        role: Role,
+    },
+    /// A sign-up link's token was replaced; the old one no longer works.
+    SignupLinkRotated,
+    /// A sign-up link was disabled.
+    SignupLinkDisabled,
+}
+
+/// Where a client is put by a bulk assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Assignment {
+    /// Into a program (added to the client's programs).
+    Program(ProgramId),
+    /// Into a group (added to the client's groups).
+    Group(GroupId),
+    /// Under a member of staff, or under none.
+    Staff(Option<ClientId>),
 }
 
 /// One line of an organization's activity log: who did what to what, and when.

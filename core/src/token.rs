@@ -90,6 +90,25 @@ impl Token {
     }
 }
 
+/// Random bytes in a record id minted by [`mint_id`]: 128 bits.
+pub const ID_BYTES: usize = 16;
+
+/// A fresh record id: `prefix` and 16 bytes from the operating system's CSPRNG in unpadded
+/// URL-safe base64 (22 characters), for example `cl_3q2-7wAAAAAAAAAAAAAAAA`. Ids are not
+/// secrets; they are random so that two servers never mint the same one.
+///
+/// # Errors
+///
+/// [`crate::ErrorCode::EntropyUnavailable`] when the operating system gives no random bytes.
+pub fn mint_id(prefix: &str) -> Result<String, Error> {
+    let mut bytes = [0u8; ID_BYTES];
+    getrandom::fill(&mut bytes).map_err(|_| Error::new(ErrorKind::EntropyUnavailable))?;
+    let mut id = String::with_capacity(prefix.len() + 22);
+    id.push_str(prefix);
+    URL_SAFE_NO_PAD.encode_string(bytes, &mut id);
+    Ok(id)
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")

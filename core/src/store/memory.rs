@@ -56,7 +56,7 @@ struct OrgData {
 /// What undoes one step of a batch.
 enum Undo {
     Org(OrgId, Option<Organization>),
-    Client(OrgId, ClientId, Option<ClientRecord>),
+    Client(OrgId, ClientId, Option<Box<ClientRecord>>),
     Group(OrgId, GroupId, Option<Group>),
     Program(OrgId, ProgramId, Option<Program>),
     Link(OrgId, SignupLinkId, Option<SignupLink>),
@@ -219,10 +219,14 @@ impl Inner {
                         merged.invitations.push(old.clone());
                     }
                 }
-                merged.invitations.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
+                merged.invitations.sort_by_key(|i| i.sent_at);
                 let before = before.clone();
                 self.set_client(org, id, Some(merged));
-                undo.push(Undo::Client(org.clone(), id.clone(), Some(before)));
+                undo.push(Undo::Client(
+                    org.clone(),
+                    id.clone(),
+                    Some(Box::new(before)),
+                ));
             }
             Change::PutGroup(group) => {
                 let data = self.org_mut(&group.org)?;
@@ -256,7 +260,7 @@ impl Inner {
                     after.client.version += 1;
                     let client = before.client.id.clone();
                     self.set_client(org, &client, Some(after));
-                    undo.push(Undo::Client(org.clone(), client, Some(before)));
+                    undo.push(Undo::Client(org.clone(), client, Some(Box::new(before))));
                 }
             }
             Change::PutProgram(program) => {
@@ -327,7 +331,7 @@ impl Inner {
                     data.org = before;
                 }
             }
-            Undo::Client(org, id, before) => self.set_client(&org, &id, before),
+            Undo::Client(org, id, before) => self.set_client(&org, &id, before.map(|b| *b)),
             Undo::Group(org, id, before) => {
                 if let Some(data) = self.orgs.get_mut(&org) {
                     match before {
