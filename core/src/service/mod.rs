@@ -41,6 +41,9 @@
 //! # Ok::<(), invitekit::Error>(())
 //! ```
 
+#[cfg(feature = "testkit")]
+pub mod flows;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -354,6 +357,10 @@ struct Candidate {
     error: Option<ErrorCode>,
     duplicate_of: Option<usize>,
 }
+
+/// A command on one client, given the organization and the instant.
+type ClientCommand<'a> =
+    dyn FnMut(&Organization, &mut ClientRecord, DateTime<Utc>) -> Result<Effects, Error> + 'a;
 
 /// What a command on one client adds to the transaction beside the record.
 struct Effects {
@@ -833,6 +840,13 @@ impl Invitations {
             .into_iter()
             .filter_map(|r| Some((r.client.email.as_ref()?.key.clone(), r)))
             .collect();
+        // One random base per batch and the entry's index after it: ids unique across servers
+        // that sort, within the batch's instant, in input order.
+        let base = if dry_run {
+            String::new()
+        } else {
+            mint_id("cl_")?
+        };
         let mut report = BatchReport {
             committed: !dry_run,
             entries: Vec::with_capacity(candidates.len()),
@@ -878,7 +892,7 @@ impl Invitations {
                 ClientId::new(if dry_run {
                     String::new()
                 } else {
-                    mint_id("cl_")?
+                    format!("{base}-{:07}", candidate.index)
                 }),
                 org.id.clone(),
                 Some(email.clone()),
@@ -1069,11 +1083,7 @@ impl Invitations {
         by: &Member,
         ids: &[ClientId],
         operation: Operation,
-        act: &mut dyn FnMut(
-            &Organization,
-            &mut ClientRecord,
-            DateTime<Utc>,
-        ) -> Result<Effects, Error>,
+        act: &mut ClientCommand<'_>,
     ) -> Result<Vec<ClientOutcome>, Error> {
         let org = self.organization(org_id)?;
         let mut attempt = 0;
