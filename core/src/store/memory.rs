@@ -39,6 +39,8 @@ struct Inner {
     signup_tokens: HashMap<TokenHash, (OrgId, SignupLinkId)>,
     outbox: Vec<OutboxMessage>,
     outbox_index: HashMap<MessageId, usize>,
+    /// Positions in `outbox` of the messages not sent yet, the only ones a claim looks at.
+    unsent: BTreeSet<usize>,
 }
 
 #[derive(Debug)]
@@ -311,6 +313,9 @@ impl Inner {
                 undo.push(Undo::Outbox(self.outbox.len()));
                 self.outbox_index
                     .insert(message.id.clone(), self.outbox.len());
+                if message.state != DeliveryState::Sent {
+                    self.unsent.insert(self.outbox.len());
+                }
                 self.outbox.push(message.clone());
             }
         }
@@ -358,6 +363,7 @@ impl Inner {
                 for message in self.outbox.drain(len..) {
                     self.outbox_index.remove(&message.id);
                 }
+                self.unsent.split_off(&len);
             }
         }
     }
@@ -528,19 +534,27 @@ impl Store for MemoryStore {
 
     fn claim_messages(&self, claim: &Claim) -> Result<Vec<OutboxMessage>, Error> {
         let mut inner = self.write();
+        let inner = &mut *inner;
+        let positions: Vec<usize> = match &claim.ids {
+            Some(ids) => {
+                let mut positions: Vec<usize> = ids
+                    .iter()
+                    .filter_map(|id| inner.outbox_index.get(id).copied())
+                    .filter(|at| inner.unsent.contains(at))
+                    .collect();
+                positions.sort_unstable();
+                positions.dedup();
+                positions
+            }
+            None => inner.unsent.iter().copied().collect(),
+        };
         let mut claimed = Vec::new();
-        let wanted: Option<BTreeSet<&MessageId>> =
-            claim.ids.as_ref().map(|ids| ids.iter().collect());
-        for message in &mut inner.outbox {
+        for at in positions {
             if claimed.len() >= claim.limit {
                 break;
             }
-            if message.state == DeliveryState::Sent
-                || message.claimed_until.is_some_and(|until| until > claim.now)
-                || wanted
-                    .as_ref()
-                    .is_some_and(|ids| !ids.contains(&message.id))
-            {
+            let message = &mut inner.outbox[at];
+            if message.claimed_until.is_some_and(|until| until > claim.now) {
                 continue;
             }
             message.attempts += 1;
@@ -552,7 +566,12 @@ impl Store for MemoryStore {
 
     fn mark_sent(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), Error> {
         let mut inner = self.write();
-        let message = inner.message_mut(id)?;
+        let at_position = *inner
+            .outbox_index
+            .get(id)
+            .ok_or_else(|| not_found(ErrorCode::MessageNotFound))?;
+        inner.unsent.remove(&at_position);
+        let message = &mut inner.outbox[at_position];
         message.state = DeliveryState::Sent;
         message.sent_at = Some(at);
         message.claimed_until = None;
