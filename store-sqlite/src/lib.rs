@@ -240,8 +240,16 @@ impl Store for SqliteStore {
         self.write(|conn| outbox::claim(conn, claim))
     }
 
-    fn mark_sent(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), Error> {
-        self.write(|conn| outbox::mark_sent(conn, id, at))
+    fn mark_sent(&self, ids: &[MessageId], at: DateTime<Utc>) -> Result<(), Error> {
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .db()?;
+            for id in ids {
+                outbox::mark_sent(&tx, id, at)?;
+            }
+            tx.commit().db()
+        })
     }
 
     fn mark_failed(&self, id: &MessageId, reason: &str) -> Result<(), Error> {

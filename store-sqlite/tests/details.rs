@@ -292,7 +292,7 @@ fn outbox_corners() {
         "a claim of none"
     );
     store
-        .mark_sent(&MessageId::new("m1"), t0())
+        .mark_sent(&[MessageId::new("m1")], t0())
         .unwrap_or_else(|e| panic!("sent: {e}"));
     // A sent message is not claimed even by id, and a late failure leaves it sent.
     let mut by_id = Claim::new(t0(), Duration::minutes(5), 10);
@@ -321,7 +321,7 @@ fn outbox_corners() {
     );
     assert_eq!(
         store
-            .mark_sent(&MessageId::new("nope"), t0())
+            .mark_sent(&[MessageId::new("nope")], t0())
             .map_err(|e| e.code()),
         Err(ErrorCode::MessageNotFound)
     );

@@ -1976,16 +1976,18 @@ impl Invitations {
         let mut report = DeliveryReport::default();
         for message in self.store.claim_messages(&claim)? {
             match self.mailer.deliver(&message) {
-                Ok(()) => {
-                    self.store.mark_sent(&message.id, self.now())?;
-                    report.sent.push(message.id);
-                }
+                Ok(()) => report.sent.push(message.id),
                 Err(error) => {
                     let reason = error.to_string();
                     self.store.mark_failed(&message.id, &reason)?;
                     report.failed.push((message.id, reason));
                 }
             }
+        }
+        // One write for the round: the claim's lease keeps other workers off these messages
+        // until then. A crash before it makes them due again after the lease (at least once).
+        if !report.sent.is_empty() {
+            self.store.mark_sent(&report.sent, self.now())?;
         }
         Ok(report)
     }

@@ -1007,7 +1007,7 @@ pub fn outbox_sent_is_final(store: &dyn Store) {
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].message.text, "secret link");
     ok(
-        store.mark_sent(&MessageId::new("m1"), t0() + Duration::seconds(1)),
+        store.mark_sent(&[MessageId::new("m1")], t0() + Duration::seconds(1)),
         "sent",
     );
     ok(
@@ -1030,11 +1030,29 @@ pub fn outbox_sent_is_final(store: &dyn Store) {
     assert_eq!(stored[0].message.subject, "You're invited");
     assert_eq!(
         code(
-            store.mark_sent(&MessageId::new("zz"), t0()),
+            store.mark_sent(&[MessageId::new("zz")], t0()),
             "unknown message"
         ),
         ErrorCode::MessageNotFound
     );
+    // A batch of marks with an unknown id marks none.
+    ok(
+        store.apply(&[Change::Enqueue(message("m2", "acme", "c2", t0()))]),
+        "enqueue",
+    );
+    assert_eq!(
+        code(
+            store.mark_sent(&[MessageId::new("m2"), MessageId::new("zz")], t0()),
+            "marks with an unknown id"
+        ),
+        ErrorCode::MessageNotFound
+    );
+    let pending = ok(
+        store.messages(&acme, Some(DeliveryState::Pending), 10),
+        "pending",
+    );
+    assert_eq!(pending.len(), 1, "a failed batch of marks marked some");
+    assert_eq!(pending[0].message.text, "secret link");
 }
 
 /// Eight threads update one client from the same version: exactly one wins.

@@ -564,20 +564,29 @@ impl Store for MemoryStore {
         Ok(claimed)
     }
 
-    fn mark_sent(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), Error> {
+    fn mark_sent(&self, ids: &[MessageId], at: DateTime<Utc>) -> Result<(), Error> {
         let mut inner = self.write();
-        let at_position = *inner
-            .outbox_index
-            .get(id)
-            .ok_or_else(|| not_found(ErrorCode::MessageNotFound))?;
-        inner.unsent.remove(&at_position);
-        let message = &mut inner.outbox[at_position];
-        message.state = DeliveryState::Sent;
-        message.sent_at = Some(at);
-        message.claimed_until = None;
-        message.last_error = None;
-        message.message.text.clear();
-        message.message.html.clear();
+        let inner = &mut *inner;
+        let positions = ids
+            .iter()
+            .map(|id| {
+                inner
+                    .outbox_index
+                    .get(id)
+                    .copied()
+                    .ok_or_else(|| not_found(ErrorCode::MessageNotFound))
+            })
+            .collect::<Result<Vec<usize>, Error>>()?;
+        for position in positions {
+            inner.unsent.remove(&position);
+            let message = &mut inner.outbox[position];
+            message.state = DeliveryState::Sent;
+            message.sent_at = Some(at);
+            message.claimed_until = None;
+            message.last_error = None;
+            message.message.text.clear();
+            message.message.html.clear();
+        }
         Ok(())
     }
 

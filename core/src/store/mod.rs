@@ -147,13 +147,14 @@ pub trait Store: Send + Sync {
     /// [`crate::ErrorCode::StorageFailed`].
     fn claim_messages(&self, claim: &Claim) -> Result<Vec<OutboxMessage>, Error>;
 
-    /// Marks message `id` delivered at `at`: sent, its claim released, its bodies emptied (they
-    /// held the link's token). It is never claimed again.
+    /// Marks messages `ids` delivered at `at`, in one transaction: sent, their claims released,
+    /// their bodies emptied (they held the links' tokens). They are never claimed again.
     ///
     /// # Errors
     ///
-    /// [`crate::ErrorCode::MessageNotFound`], [`crate::ErrorCode::StorageFailed`].
-    fn mark_sent(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), Error>;
+    /// [`crate::ErrorCode::MessageNotFound`] when one of `ids` is unknown (then none is marked),
+    /// [`crate::ErrorCode::StorageFailed`].
+    fn mark_sent(&self, ids: &[MessageId], at: DateTime<Utc>) -> Result<(), Error>;
 
     /// Marks message `id` failed with `reason`, its claim released, so it is claimed again by a
     /// later delivery. A message already sent stays sent.

@@ -77,8 +77,8 @@ impl Store for TempStore {
     fn claim_messages(&self, claim: &Claim) -> Result<Vec<OutboxMessage>, Error> {
         self.store.claim_messages(claim)
     }
-    fn mark_sent(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), Error> {
-        self.store.mark_sent(id, at)
+    fn mark_sent(&self, ids: &[MessageId], at: DateTime<Utc>) -> Result<(), Error> {
+        self.store.mark_sent(ids, at)
     }
     fn mark_failed(&self, id: &MessageId, reason: &str) -> Result<(), Error> {
         self.store.mark_failed(id, reason)
