@@ -46,12 +46,15 @@
 //! `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`, so a spreadsheet
 //! opening the file never runs it as a formula.
 
+use std::hash::BuildHasher as _;
 use std::io::{self, Read, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::address::{ParseOptions, parse_one};
+use hashbrown::DefaultHashBuilder;
+
+use crate::address::{OneAddress, ParseOptions, parse_one};
 use crate::error::{Error, ErrorCode, ErrorKind};
 use crate::model::{Email, Role};
 
@@ -187,9 +190,15 @@ struct Record {
 }
 
 impl Record {
-    fn get(&self, i: usize) -> Option<&[u8]> {
+    /// Where cell `i` lies in `bytes`.
+    fn span(&self, i: usize) -> Option<(usize, usize)> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (start <= end && end <= self.bytes.len()).then_some((start, end))
+    }
+
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        let (start, end) = self.span(i)?;
         self.bytes.get(start..end)
     }
 
@@ -211,6 +220,40 @@ struct RecordReader<R> {
     line: u64,
     /// A CR ended the last buffer: an LF right after it is part of the same line break.
     after_cr: bool,
+    /// The bytes that end a run of ordinary bytes in a plain cell: the delimiter and line breaks.
+    plain_stop: [u8; 3],
+    /// The same inside quotes: `"` and line breaks (which are counted).
+    quoted_stop: [u8; 3],
+}
+
+/// The length of the run of bytes at the start of `bytes` that are none of `stops`.
+///
+/// Eight bytes at a time: a byte of `x ^ broadcast(stop)` is zero where `x` holds `stop`, and
+/// `(y - 0x01..) & !y & 0x80..` sets the top bit of (at least) the lowest zero byte of `y` and of
+/// no byte below it.
+fn run_len(bytes: &[u8], stops: [u8; 3]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_bytes = |y: u64| y.wrapping_sub(ONES) & !y & TOPS;
+    let [a, b, c] = stops.map(|stop| u64::from(stop) * ONES);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut start = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let found = zero_bytes(x ^ a) | zero_bytes(x ^ b) | zero_bytes(x ^ c);
+        if found != 0 {
+            return start + (found.trailing_zeros() / 8) as usize;
+        }
+        start += 8;
+    }
+    let rest = chunks.remainder();
+    start
+        + rest
+            .iter()
+            .position(|b| stops.contains(b))
+            .unwrap_or(rest.len())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -232,15 +275,21 @@ impl<R: io::BufRead> RecordReader<R> {
             delimiter,
             line: 1,
             after_cr: false,
+            plain_stop: [delimiter, b'\n', b'\r'],
+            quoted_stop: [b'"', b'\n', b'\r'],
         }
     }
 
     /// Reads the next record into `record`; `false` at the end of the input.
+    ///
+    /// Runs of ordinary bytes are found eight bytes at a time ([`run_len`]) and copied whole:
+    /// most bytes of a file are in them.
     fn read(&mut self, record: &mut Record) -> io::Result<bool> {
         record.bytes.clear();
         record.ends.clear();
         let mut state = CellState::Start;
         let mut started = false;
+        let (plain_stop, quoted_stop) = (self.plain_stop, self.quoted_stop);
         loop {
             let buffer = self.inner.fill_buf()?;
             if buffer.is_empty() {
@@ -249,62 +298,76 @@ impl<R: io::BufRead> RecordReader<R> {
                 }
                 return Ok(started);
             }
-            let mut used = 0;
+            let mut i = 0;
             let mut done = false;
-            for &byte in buffer {
-                used += 1;
-                if std::mem::take(&mut self.after_cr) && byte == b'\n' {
-                    // The LF of a CRLF whose CR ended the record or a line inside quotes.
-                    if !started {
-                        continue;
+            while i < buffer.len() {
+                if std::mem::take(&mut self.after_cr) && buffer[i] == b'\n' {
+                    // The LF of a CRLF whose CR ended the last record (skipped) or a line inside
+                    // quotes (kept: a CR inside a record leaves it in quotes).
+                    i += 1;
+                    if started {
+                        record.bytes.push(b'\n');
                     }
-                    if state == CellState::Quoted {
-                        record.bytes.push(byte);
-                        continue;
-                    }
+                    continue;
                 }
                 if !started {
                     started = true;
                     record.line = self.line;
                 }
-                let line_break = byte == b'\n' || byte == b'\r';
-                if line_break {
-                    self.line += 1;
-                    self.after_cr = byte == b'\r';
-                }
                 match state {
                     CellState::Quoted => {
+                        let rest = &buffer[i..];
+                        let run = run_len(rest, quoted_stop);
+                        record.bytes.extend_from_slice(&rest[..run]);
+                        i += run;
+                        let Some(&byte) = buffer.get(i) else {
+                            break;
+                        };
+                        i += 1;
                         if byte == b'"' {
                             state = CellState::QuoteInQuoted;
                         } else {
+                            self.line += 1;
+                            self.after_cr = byte == b'\r';
                             record.bytes.push(byte);
                         }
                         continue;
                     }
-                    CellState::QuoteInQuoted if byte == b'"' => {
+                    CellState::QuoteInQuoted if buffer[i] == b'"' => {
+                        i += 1;
                         record.bytes.push(b'"');
                         state = CellState::Quoted;
                         continue;
                     }
-                    CellState::Start if byte == b'"' => {
+                    CellState::Start if buffer[i] == b'"' => {
+                        i += 1;
                         state = CellState::Quoted;
                         continue;
                     }
                     _ => {}
                 }
-                if byte == self.delimiter {
-                    record.ends.push(record.bytes.len());
-                    state = CellState::Start;
-                } else if line_break {
-                    record.ends.push(record.bytes.len());
-                    done = true;
-                    break;
-                } else {
-                    record.bytes.push(byte);
+                let rest = &buffer[i..];
+                let run = run_len(rest, plain_stop);
+                if run > 0 {
+                    record.bytes.extend_from_slice(&rest[..run]);
                     state = CellState::Plain;
                 }
+                i += run;
+                let Some(&byte) = buffer.get(i) else {
+                    break;
+                };
+                i += 1;
+                record.ends.push(record.bytes.len());
+                if byte == self.delimiter {
+                    state = CellState::Start;
+                } else {
+                    self.line += 1;
+                    self.after_cr = byte == b'\r';
+                    done = true;
+                    break;
+                }
             }
-            self.inner.consume(used);
+            self.inner.consume(i);
             if done {
                 return Ok(true);
             }
@@ -391,14 +454,151 @@ type Source<R> = io::BufReader<io::Chain<io::Cursor<Vec<u8>>, Bounded<R>>>;
 /// A stream of [`ImportRow`]s: see the module doc. Made by [`import`].
 pub struct Import<R: Read> {
     reader: RecordReader<Source<R>>,
-    layout: Layout,
-    options: ParseOptions,
     record: Record,
     /// The first record, already read to find the layout, when it is a row.
     pending: Option<Record>,
-    /// Dedup keys of the valid rows, with their lines: at most the cap.
-    seen: hashbrown::HashMap<Box<str>, u64>,
+    rows: Rows,
     failed: bool,
+}
+
+/// What turns records into rows.
+struct Rows {
+    layout: Layout,
+    options: ParseOptions,
+    /// Dedup keys of the valid rows, with their lines: at most the cap.
+    seen: Seen,
+    /// Judges each row's address, reusing its buffer and IDNA verdicts.
+    one: OneAddress,
+}
+
+/// The dedup keys of the valid rows, each with the line of its row: a hash table made for a
+/// million keys and more, where a row costs about one cache miss.
+///
+/// - `entries` holds every key with its line, one after the other, only ever appended to (no
+///   allocation per key): `[line: u64 LE][length: u32 LE][key][zeros to a multiple of 8]`.
+/// - `slots` is an open-addressing table with linear probing, at most 3/4 full. A slot is 0
+///   (empty), or the key's 32-bit hash in its high half and its entry's offset / 8 + 1 in its
+///   low half. The low bits of that hash pick the slot a key starts from, so growing the table
+///   never reads the entries, and a probe reads another key's entry only when all 32 bits agree.
+///   Looking a new key up and inserting it touch the same cache line.
+struct Seen {
+    entries: Vec<u8>,
+    /// How many keys `entries` holds.
+    count: usize,
+    slots: Vec<u64>,
+    /// Keys whose entry would start past what a slot can address (32 GiB of entries; in theory).
+    overflow: hashbrown::HashMap<Box<str>, u64>,
+    /// The largest offset / 8 + 1 a slot takes: `u32::MAX` (lower in tests).
+    slot_offset_limit: u32,
+    hasher: DefaultHashBuilder,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            entries: Vec::new(),
+            count: 0,
+            slots: Vec::new(),
+            overflow: hashbrown::HashMap::new(),
+            slot_offset_limit: u32::MAX,
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+}
+
+/// The size of an entry's header: the line, then the key's length.
+const ENTRY_HEADER: usize = 12;
+
+impl Seen {
+    fn len(&self) -> usize {
+        self.count + self.overflow.len()
+    }
+
+    /// The key's 32-bit hash for [`Seen::insert`], and the line of the row with `key`, if any.
+    fn find(&self, key: &str) -> (u32, Option<u64>) {
+        let full = self.hasher.hash_one(key);
+        // Folded to 32 bits: truncation is the point.
+        let hash = (full ^ (full >> 32)) as u32;
+        if !self.slots.is_empty() {
+            let mask = self.slots.len() - 1;
+            let mut i = hash as usize & mask;
+            loop {
+                let slot = self.slots[i];
+                if slot == 0 {
+                    break;
+                }
+                if (slot >> 32) as u32 == hash
+                    && let Some(line) = self.line_of(slot, key)
+                {
+                    return (hash, Some(line));
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        if self.overflow.is_empty() {
+            (hash, None)
+        } else {
+            (hash, self.overflow.get(key).copied())
+        }
+    }
+
+    /// The line in the entry of `slot`, if its key is `key`.
+    fn line_of(&self, slot: u64, key: &str) -> Option<u64> {
+        let offset = (slot as u32 as usize - 1) * 8;
+        let header = self.entries.get(offset..offset + ENTRY_HEADER)?;
+        let (line, length) = header.split_at(8);
+        let length = u32::from_le_bytes(length.try_into().ok()?) as usize;
+        let start = offset + ENTRY_HEADER;
+        if self.entries.get(start..start + length)? != key.as_bytes() {
+            return None;
+        }
+        Some(u64::from_le_bytes(line.try_into().ok()?))
+    }
+
+    /// Records `key`, not yet seen, whose hash [`Seen::find`] gave, at `line`.
+    fn insert(&mut self, hash: u32, key: &str, line: u64) {
+        let offset = self.entries.len();
+        let slot_offset = u32::try_from(offset / 8 + 1)
+            .ok()
+            .filter(|&o| o <= self.slot_offset_limit);
+        let (Some(slot_offset), Ok(length)) = (slot_offset, u32::try_from(key.len())) else {
+            self.overflow.insert(key.into(), line);
+            return;
+        };
+        if (self.count + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        self.entries.extend_from_slice(&line.to_le_bytes());
+        self.entries.extend_from_slice(&length.to_le_bytes());
+        self.entries.extend_from_slice(key.as_bytes());
+        self.entries
+            .resize(self.entries.len().next_multiple_of(8), 0);
+        self.count += 1;
+        Self::place(
+            &mut self.slots,
+            (u64::from(hash) << 32) | u64::from(slot_offset),
+        );
+    }
+
+    /// Doubles the table (64 slots at first).
+    fn grow(&mut self) {
+        let slots = vec![0; (self.slots.len() * 2).max(64)];
+        for slot in std::mem::replace(&mut self.slots, slots) {
+            if slot != 0 {
+                Self::place(&mut self.slots, slot);
+            }
+        }
+    }
+
+    /// Puts `slot` in the first empty slot from the one its hash picks.
+    fn place(slots: &mut [u64], slot: u64) {
+        let mask = slots.len() - 1;
+        let mut i = (slot >> 32) as usize & mask;
+        while slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        slots[i] = slot;
+    }
 }
 
 /// Starts reading a bulk-invite CSV file (see the module doc).
@@ -459,11 +659,14 @@ pub fn import<R: Read>(reader: R, options: &ImportOptions) -> Result<Import<R>, 
     };
     Ok(Import {
         reader,
-        layout,
-        options: options.addresses.clone(),
         record: Record::default(),
         pending,
-        seen: hashbrown::HashMap::new(),
+        rows: Rows {
+            layout,
+            options: options.addresses.clone(),
+            seen: Seen::default(),
+            one: OneAddress::default(),
+        },
         failed: false,
     })
 }
@@ -471,23 +674,43 @@ pub fn import<R: Read>(reader: R, options: &ImportOptions) -> Result<Import<R>, 
 impl<R: Read> Import<R> {
     /// Where the columns were found.
     pub fn layout(&self) -> &Layout {
-        &self.layout
+        &self.rows.layout
     }
+}
 
-    fn row(&mut self, record: &Record) -> Option<ImportRow> {
-        if record
-            .iter()
-            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
-        {
-            return None;
-        }
+/// Whether every cell of `record` is empty or white space: it makes no row.
+fn is_blank(record: &Record) -> bool {
+    // The cells cover the record's bytes.
+    record.bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// `text.trim()`, quicker for text that starts and ends with a printable ASCII character.
+fn trim(text: &str) -> &str {
+    let ascii = text.trim_ascii();
+    match (ascii.as_bytes().first(), ascii.as_bytes().last()) {
+        // What `trim_ascii` leaves of the ends is not white space in any sense.
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => ascii,
+        _ => text.trim(),
+    }
+}
+
+impl Rows {
+    /// The row of a record that is not blank.
+    fn row(&mut self, record: &Record) -> ImportRow {
         let line = record.line;
+        // One UTF-8 check for the whole record: when it passes, a cell is UTF-8 exactly when it
+        // starts and ends on character boundaries (delimiters and quotes are ASCII).
+        let whole = std::str::from_utf8(&record.bytes).ok();
         let mut error = None;
-        let mut cell = |column: Option<usize>| -> Option<String> {
-            let bytes = record.get(column?)?;
-            match std::str::from_utf8(bytes) {
-                Ok(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
-                Err(_) => {
+        let mut cell = |column: Option<usize>| -> Option<&str> {
+            let (start, end) = record.span(column?)?;
+            let text = match whole {
+                Some(whole) => whole.get(start..end),
+                None => std::str::from_utf8(&record.bytes[start..end]).ok(),
+            };
+            match text {
+                Some(text) => Some(trim(text)).filter(|t| !t.is_empty()),
+                None => {
                     error.get_or_insert(ErrorCode::InvalidUtf8);
                     None
                 }
@@ -495,60 +718,97 @@ impl<R: Read> Import<R> {
         };
         let layout = &self.layout;
         let raw_email = cell(Some(layout.email)).unwrap_or_default();
-        let name = cell(layout.name).or_else(|| {
-            let parts: Vec<String> = [cell(layout.first_name), cell(layout.last_name)]
-                .into_iter()
-                .flatten()
-                .collect();
-            Some(parts.join(" ")).filter(|n| !n.is_empty())
-        });
+        let name = match cell(layout.name) {
+            Some(name) => Some(name.to_owned()),
+            None => match (cell(layout.first_name), cell(layout.last_name)) {
+                (Some(first), Some(last)) => {
+                    let mut name = String::with_capacity(first.len() + 1 + last.len());
+                    name.push_str(first);
+                    name.push(' ');
+                    name.push_str(last);
+                    Some(name)
+                }
+                (Some(part), None) | (None, Some(part)) => Some(part.to_owned()),
+                (None, None) => None,
+            },
+        };
         let role_text = cell(layout.role);
-        let group = cell(layout.group);
-        let program = cell(layout.program);
-        let mut row = ImportRow {
+        let group = cell(layout.group).map(str::to_owned);
+        let program = cell(layout.program).map(str::to_owned);
+        let verdict = match error {
+            Some(error) => Verdict::refused(error),
+            None => self.verdict(raw_email, role_text, line),
+        };
+        ImportRow {
             line,
-            raw_email,
-            email: None,
+            raw_email: raw_email.to_owned(),
+            email: verdict.email,
             name,
-            role: None,
+            role: verdict.role,
             group,
             program,
-            error,
+            error: verdict.error,
+            duplicate_of_line: verdict.duplicate_of_line,
+        }
+    }
+
+    /// The address, role and dedup verdict of a row whose cells are UTF-8.
+    fn verdict(&mut self, raw_email: &str, role_text: Option<&str>, line: u64) -> Verdict {
+        if raw_email.is_empty() {
+            return Verdict::refused(ErrorCode::MissingEmail);
+        }
+        let (address, key) = match self.one.check(raw_email, &self.options) {
+            Ok(forms) => forms,
+            Err(e) => return Verdict::refused(e.code()),
+        };
+        let mut verdict = Verdict {
+            email: Some(Email {
+                address: address.to_owned(),
+                key: key.to_owned(),
+            }),
+            role: None,
+            error: None,
             duplicate_of_line: None,
         };
-        if row.error.is_some() {
-            return Some(row);
-        }
-        if row.raw_email.is_empty() {
-            row.error = Some(ErrorCode::MissingEmail);
-            return Some(row);
-        }
-        match parse_one(&row.raw_email, &self.options) {
-            Ok(email) => row.email = Some(email),
-            Err(e) => {
-                row.error = Some(e.code());
-                return Some(row);
-            }
-        }
         if let Some(text) = role_text {
             match text.parse::<Role>() {
-                Ok(role) => row.role = Some(role),
+                Ok(role) => verdict.role = Some(role),
                 Err(e) => {
-                    row.error = Some(e.code());
-                    return Some(row);
+                    verdict.error = Some(e.code());
+                    return verdict;
                 }
             }
         }
-        let key = row.email.as_ref().map_or("", |e| e.key.as_str());
-        if let Some(&first) = self.seen.get(key) {
-            row.error = Some(ErrorCode::Duplicate);
-            row.duplicate_of_line = Some(first);
-        } else if self.seen.len() >= self.options.max_addresses {
-            row.error = Some(ErrorCode::OverLimit);
-        } else {
-            self.seen.insert(key.into(), line);
+        match self.seen.find(key) {
+            (_, Some(first)) => {
+                verdict.error = Some(ErrorCode::Duplicate);
+                verdict.duplicate_of_line = Some(first);
+            }
+            _ if self.seen.len() >= self.options.max_addresses => {
+                verdict.error = Some(ErrorCode::OverLimit);
+            }
+            (hash, None) => self.seen.insert(hash, key, line),
         }
-        Some(row)
+        verdict
+    }
+}
+
+/// The part of an [`ImportRow`] that judges it.
+struct Verdict {
+    email: Option<Email>,
+    role: Option<Role>,
+    error: Option<ErrorCode>,
+    duplicate_of_line: Option<u64>,
+}
+
+impl Verdict {
+    fn refused(error: ErrorCode) -> Self {
+        Verdict {
+            email: None,
+            role: None,
+            error: Some(error),
+            duplicate_of_line: None,
+        }
     }
 }
 
@@ -559,20 +819,14 @@ impl<R: Read> Iterator for Import<R> {
     /// [`ErrorCode::ReadFailed`]); after an error, `None`.
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(first) = self.pending.take()
-            && let Some(row) = self.row(&first)
+            && !is_blank(&first)
         {
-            return Some(Ok(row));
+            return Some(Ok(self.rows.row(&first)));
         }
         while !self.failed {
-            let mut record = std::mem::take(&mut self.record);
-            match self.reader.read(&mut record) {
-                Ok(true) => {
-                    let row = self.row(&record);
-                    self.record = record;
-                    if row.is_some() {
-                        return row.map(Ok);
-                    }
-                }
+            match self.reader.read(&mut self.record) {
+                Ok(true) if is_blank(&self.record) => {}
+                Ok(true) => return Some(Ok(self.rows.row(&self.record))),
                 Ok(false) => return None,
                 Err(error) => {
                     self.failed = true;
@@ -901,6 +1155,60 @@ mod tests {
     }
 
     #[test]
+    fn runs_stop_at_the_first_stop_byte() {
+        let stops = [b',', b'\n', b'\r'];
+        for text in [
+            &b""[..],
+            b"abc",
+            b"abcdefgh",
+            b"abcdefghijklmnopq",
+            b"a,b",
+            b"abcdefg,",
+            b"abcdefgh,",
+            b"abcdefghijklmno\r\n",
+            b"\n",
+            b"\x80\xff\x01,\x2c",
+            b"\xac\xac\xac\xac\xac\xac\xac\xac\xac\xac,",
+        ] {
+            let expected = text
+                .iter()
+                .position(|b| stops.contains(b))
+                .unwrap_or(text.len());
+            assert_eq!(run_len(text, stops), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn seen_keys_are_found_with_their_lines() {
+        for limit in [u32::MAX, 1_000] {
+            let mut seen = Seen {
+                slot_offset_limit: limit,
+                ..Seen::default()
+            };
+            let key = |i: u64| format!("user{}@example{}.com", i * 7919, i % 13);
+            for i in 0..20_000 {
+                let (hash, found) = seen.find(&key(i));
+                assert_eq!(found, None, "{i}");
+                seen.insert(hash, &key(i), i + 2);
+                assert_eq!(seen.find(&key(i)).1, Some(i + 2));
+            }
+            assert_eq!(seen.len(), 20_000);
+            assert!(limit == u32::MAX || seen.overflow.len() > 10_000);
+            for i in 0..20_000 {
+                assert_eq!(seen.find(&key(i)).1, Some(i + 2), "{i}");
+                assert_eq!(seen.find(&key(i + 20_000)).1, None, "{i}");
+            }
+            // A prefix or an extension of a key is another key.
+            assert_eq!(seen.find("user0@example0.co").1, None);
+            assert_eq!(seen.find("user0@example0.com.").1, None);
+            assert_eq!(seen.find("").1, None);
+            let (hash, _) = seen.find("");
+            seen.insert(hash, "", 1);
+            assert_eq!(seen.find("").1, Some(1));
+        }
+    }
+
+    #[test]
     fn records_know_their_lines_whatever_the_line_breaks() {
         // A buffer of 3 bytes splits CRLFs and quotes across reads.
         let got = records(b"a,b\r\n\r\n\"x\r\ny\",z\rq\"\"r,\"s\"\"t\"u\n\nlast", b',');
@@ -946,6 +1254,17 @@ mod tests {
                             prop_assert_eq!(row.error.is_none(), row.email.is_some() && row.duplicate_of_line.is_none());
                         }
                     }
+                }
+            }
+
+            #[test]
+            fn runs_end_where_a_byte_by_byte_scan_ends(
+                input in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b',', b';', b'\t', b'\n', b'\r', b'"', b'a', 0x2b, 0x2d, 0x7f, 0x80, 0xab, 0xac, 0xff]), 0..40),
+                delimiter in proptest::sample::select(vec![b',', b';', b'\t']),
+            ) {
+                for stops in [[delimiter, b'\n', b'\r'], [b'"', b'\n', b'\r']] {
+                    let expected = input.iter().position(|b| stops.contains(b)).unwrap_or(input.len());
+                    prop_assert_eq!(run_len(&input, stops), expected);
                 }
             }
 

@@ -12,7 +12,7 @@ use super::validate::{self, IdnaCache, Valid};
 use super::{Entry, ParseOptions, Span, narrow};
 use crate::error::ErrorCode;
 
-const BOM: &str = "\u{FEFF}";
+pub(super) const BOM: &str = "\u{FEFF}";
 const QUOTE_PAIRS: [(char, char); 4] = [('"', '"'), ('\'', '\''), ('“', '”'), ('‘', '’')];
 
 /// Cuts `input` into entries and judges each.
@@ -336,13 +336,13 @@ fn build_entry(
 }
 
 /// Whether a word is only list bullets, or trims to nothing: it makes no entry.
-fn is_punctuation(word: &str) -> bool {
+pub(super) fn is_punctuation(word: &str) -> bool {
     trim(word).chars().all(|c| matches!(c, '-' | '*' | '•'))
 }
 
 /// Trims what surrounds an address when it is pasted: `mailto:` (and its `?query`), leading
 /// bullets and unmatched `(` `<`, trailing `. , ; ) >`, and surrounding quotes.
-fn trim(mut text: &str) -> &str {
+pub(super) fn trim(mut text: &str) -> &str {
     let (Some(&first), Some(&last)) = (text.as_bytes().first(), text.as_bytes().last()) else {
         return text;
     };

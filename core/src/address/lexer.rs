@@ -45,6 +45,31 @@ static ORDINARY: [bool; 256] = {
     table
 };
 
+/// Whether [`Words`] finds `input` (which must not start with a byte-order mark) to be one
+/// word from its first byte to its last: it is not empty and holds no separator and no group
+/// opener (`"`, `<`, `(`), so nothing in it cuts and no group spans a separator.
+pub(super) fn whole_word(input: &str) -> bool {
+    let bytes = input.as_bytes();
+    if bytes.is_empty() {
+        return false;
+    }
+    let plain = |b: u8| {
+        ORDINARY[usize::from(b)]
+            || (b < 0x20 && !matches!(b, b'\t' | 0x0B | 0x0C | b'\n' | b'\r'))
+            || b == 0x7F
+    };
+    if bytes.iter().all(|&b| plain(b)) {
+        return true;
+    }
+    input.chars().all(|c| {
+        if c.is_ascii() {
+            plain(c as u8)
+        } else {
+            separator(c).is_none()
+        }
+    })
+}
+
 /// The scanner: yields the words of `input` from `begin`, in order.
 pub(super) struct Words<'a> {
     bytes: &'a [u8],

@@ -496,30 +496,78 @@ pub fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<AddressList, 
 /// # Ok::<(), invitekit::Error>(())
 /// ```
 pub fn parse_one(text: &str, options: &ParseOptions) -> Result<crate::model::Email, Error> {
-    let list = parse(
-        text,
-        &ParseOptions {
-            max_addresses: 1,
-            ..options.clone()
-        },
-    )?;
-    let invalid = |code| Error::new(ErrorKind::InvalidAddress { code });
-    let [entry] = list.entries.as_slice() else {
-        return Err(invalid(if list.entries.is_empty() {
-            ErrorCode::NotAnAddress
-        } else {
-            ErrorCode::UnexpectedText
-        }));
-    };
-    if let Some(code) = entry.error() {
-        return Err(invalid(code));
-    }
-    match (entry.normalized(), entry.key()) {
-        (Some(address), Some(key)) => Ok(crate::model::Email {
-            address: address.to_owned(),
-            key: key.to_owned(),
-        }),
-        _ => Err(invalid(ErrorCode::NotAnAddress)),
+    let mut one = OneAddress::default();
+    let (address, key) = one.check(text, options)?;
+    Ok(crate::model::Email {
+        address: address.to_owned(),
+        key: key.to_owned(),
+    })
+}
+
+/// [`parse_one`] for many texts in turn (a bulk import's rows): it reuses its buffer and
+/// remembers IDNA verdicts from one text to the next, as [`parse`] does within a list.
+#[derive(Default)]
+pub(crate) struct OneAddress {
+    /// The last valid address's normalized form, then its key.
+    forms: String,
+    idna: validate::IdnaCache,
+}
+
+impl OneAddress {
+    /// [`parse_one`]'s verdict on `text`; when valid, its normalized form and key.
+    ///
+    /// A text that the lexer would find to be a single word is judged without building a
+    /// list: its one entry would be the word trimmed (or none, for a word of bullets), and its
+    /// verdict that of [`validate::check`] (the cap of one is never reached, and there is no
+    /// earlier entry to duplicate). A plain ASCII address (`jane.doe@example.com`) takes the
+    /// one-pass path of `check` before even that.
+    pub(crate) fn check(
+        &mut self,
+        text: &str,
+        options: &ParseOptions,
+    ) -> Result<(&str, &str), Error> {
+        check_size(text.len(), options)?;
+        let invalid = |code| Error::new(ErrorKind::InvalidAddress { code });
+        let out = &mut self.forms;
+        out.clear();
+        if validate::check_common(text, options, out).is_some() {
+            return Ok(out.split_at(text.len()));
+        }
+        out.clear();
+        if !text.starts_with(group::BOM) && lexer::whole_word(text) {
+            if !text.contains('@') && group::is_punctuation(text) {
+                return Err(invalid(ErrorCode::NotAnAddress));
+            }
+            return match validate::check(group::trim(text), options, out, &mut self.idna) {
+                Ok(valid) => Ok(out.split_at(valid.normalized_len)),
+                Err(code) => Err(invalid(code)),
+            };
+        }
+        let list = parse(
+            text,
+            &ParseOptions {
+                max_addresses: 1,
+                ..options.clone()
+            },
+        )?;
+        let [entry] = list.entries.as_slice() else {
+            return Err(invalid(if list.entries.is_empty() {
+                ErrorCode::NotAnAddress
+            } else {
+                ErrorCode::UnexpectedText
+            }));
+        };
+        if let Some(code) = entry.error() {
+            return Err(invalid(code));
+        }
+        match (entry.normalized(), entry.key()) {
+            (Some(address), Some(key)) => {
+                out.push_str(address);
+                out.push_str(key);
+                Ok(out.split_at(address.len()))
+            }
+            _ => Err(invalid(ErrorCode::NotAnAddress)),
+        }
     }
 }
 
@@ -543,6 +591,124 @@ mod tests {
             Err(ErrorCode::UnexpectedText)
         );
         assert_eq!(code("a@b..com"), Err(ErrorCode::InvalidDomain));
+    }
+
+    /// `parse_one` as it was before its one-pass path: always through a one-entry list.
+    fn parse_one_by_list(
+        text: &str,
+        options: &ParseOptions,
+    ) -> Result<(String, String), ErrorCode> {
+        let list = parse(
+            text,
+            &ParseOptions {
+                max_addresses: 1,
+                ..options.clone()
+            },
+        )
+        .map_err(|e| e.code())?;
+        let [entry] = list.entries.as_slice() else {
+            return Err(if list.entries.is_empty() {
+                ErrorCode::NotAnAddress
+            } else {
+                ErrorCode::UnexpectedText
+            });
+        };
+        if let Some(code) = entry.error() {
+            return Err(code);
+        }
+        match (entry.normalized(), entry.key()) {
+            (Some(address), Some(key)) => Ok((address.to_owned(), key.to_owned())),
+            _ => Err(ErrorCode::NotAnAddress),
+        }
+    }
+
+    /// Text around, in and instead of an address: what a cell or a form field may hold.
+    fn one_address_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let before = "|[ <(\"'.,;•\t*-]|mailto:|MailTo:|\u{feff}|\u{3000}|Jane |\"Doe, J\" ";
+        let local = "[a-zA-Z0-9.+_'!#$%&*/=?^`{|}~-]{0,12}|[a-z]{1,3}|m[a-z]{0,4}|[a-zé用\u{200B}\u{202E}☺.\u{301}]{1,6}|\"[a-z ]{0,4}\"|[a-z]{1,3}\\([a-z]{0,2}\\)";
+        let at = "@|@@|";
+        let domain = "[a-zA-Z0-9.-]{0,14}|[a-z]{1,4}\\.[a-zA-Z]{1,5}|[a-z]{1,3}\\.(local|test|Invalid|onion|localhost|arpa|xn--bcher-kva|com|c1)|[a-z]{1,3}\\.xn--[a-z]{1,3}\\.com|(bücher|Bücher|例え|xn--bcher-kva|münchen|a_b|xn--zz)\\.(example|jp|de|com)|\\[[0-9.]{1,9}\\]|\\[IPv6:[0-9a-f:]{1,9}\\]|[a-z]{1,3}";
+        let after = "|[ >)\"'.,;:\t、]|\\?x|\\)|\\(c\\)|\\(Jane Doe\\)| [a-z]@b\\.co|\u{3000}|\n|\u{2028}|\u{a0}";
+        prop_oneof![
+            8 => (before, local, at, domain, after).prop_map(|(b, l, a, d, e)| format!("{b}{l}{a}{d}{e}")),
+            1 => "\\PC{0,16}",
+            1 => "[ -~]{0,16}",
+        ]
+    }
+
+    fn one_address_options() -> impl proptest::strategy::Strategy<Value = ParseOptions> {
+        use proptest::prelude::*;
+        (
+            prop_oneof![Just(DEFAULT_MAX_INPUT_BYTES), 0usize..30],
+            any::<u16>(),
+        )
+            .prop_map(|(max_input_bytes, flags)| ParseOptions {
+                max_addresses: usize::from(flags & 1),
+                max_input_bytes,
+                case_sensitive_local_part: flags & 2 != 0,
+                allow_quoted_local_part: flags & 4 != 0,
+                allow_ip_literal: flags & 8 != 0,
+                allow_dotless_domain: flags & 16 != 0,
+                allow_comments: flags & 32 != 0,
+                allow_special_use_domains: flags & 64 != 0,
+                allow_invisible_characters: flags & 128 != 0,
+                allow_bidi_controls: flags & 256 != 0,
+                allow_symbols: flags & 512 != 0,
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_500))]
+
+        /// `parse_one`'s shortcuts (the one-pass path, a single word judged without a list,
+        /// IDNA verdicts kept from one text to the next) give the list's verdict and forms,
+        /// whatever the text around an address and whatever the options.
+        #[test]
+        fn parse_one_agrees_with_the_list(
+            texts in proptest::collection::vec(one_address_text(), 1..8),
+            options in one_address_options(),
+        ) {
+            let mut one = OneAddress::default();
+            for text in &texts {
+                let expected = parse_one_by_list(text, &options);
+                let fresh = parse_one(text, &options).map(|e| (e.address, e.key)).map_err(|e| e.code());
+                proptest::prop_assert_eq!(&fresh, &expected, "{:?}", text);
+                let reused = one
+                    .check(text, &options)
+                    .map(|(address, key)| (address.to_owned(), key.to_owned()))
+                    .map_err(|e| e.code());
+                proptest::prop_assert_eq!(&reused, &expected, "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn parse_one_takes_the_one_pass_path_for_plain_addresses() {
+        let options = ParseOptions::default();
+        let mut one = OneAddress::default();
+        // The last ones once tripped up a shortcut being written.
+        for text in [
+            "Jane.Doe@Example.COM",
+            "-x@a.bc",
+            "m@mailto.com",
+            "'a'@b.co",
+            "mailto:?@",
+            "\u{feff}@?x",
+            "\u{3000}@",
+            "@ a@b.co",
+            "•a@b.co",
+            "\"a\"@b.co",
+        ] {
+            let forms = one
+                .check(text, &options)
+                .map(|(address, key)| (address.to_owned(), key.to_owned()))
+                .map_err(|e| e.code());
+            assert_eq!(forms, parse_one_by_list(text, &options), "{text}");
+        }
+        assert!(
+            validate::check_common("Jane.Doe@Example.COM", &options, &mut String::new()).is_some()
+        );
     }
 
     #[test]

@@ -92,7 +92,7 @@ static LDH_BYTE: [bool; 256] = {
 /// `None` means "not that simple", never "invalid": [`check_general`] then decides, and gives
 /// the same verdict for any address this accepts (a test holds the two together). On `Some`,
 /// `out` holds the normalized form and the key.
-fn check_common(address: &str, options: &ParseOptions, out: &mut String) -> Option<()> {
+pub(super) fn check_common(address: &str, options: &ParseOptions, out: &mut String) -> Option<()> {
     let bytes = address.as_bytes();
     // The local part, up to the first `@`, checked in the same pass that finds it.
     let mut previous = b'.';
