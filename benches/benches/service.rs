@@ -1,5 +1,5 @@
 //! The service on SQLite (and, for the ratio, on `MemoryStore`): a 200-client batch with
-//! invitations, accept, and the never-invited report and list filters on a large organization.
+//! invitations (their mail delivered within the call, or only queued for a worker), accept, and the never-invited report and list filters on a large organization.
 //!
 //! `INVITEKIT_BENCH_CLIENTS` sets the large organization's size (default 1,000,000; the smoke
 //! run in `scripts/test` uses fewer). Its database is built once and kept under
@@ -18,7 +18,7 @@ use invitekit::clock::FixedClock;
 use invitekit::lifecycle::{ClientRecord, NewInvitation, StatusKind};
 use invitekit::mailer::MemoryMailer;
 use invitekit::model::{Actor, Client, ClientId, Email, GroupId, Identity, OrgId, Role};
-use invitekit::service::{ClientFilter, Invitations, NewClients, NewOrganization};
+use invitekit::service::{ClientFilter, Invitations, NewClients, NewOrganization, ServiceOptions};
 use invitekit::store::{Change, MemoryStore, Store};
 use invitekit::token::Token;
 use invitekit_sqlite::SqliteStore;
@@ -80,14 +80,20 @@ fn batch_200(c: &mut Criterion) {
         send: true,
         ..NewClients::default()
     };
-    for (name, store) in [
-        ("batch_200_sqlite", fresh_sqlite("batch")),
+    for (name, store, inline) in [
+        ("batch_200_sqlite", fresh_sqlite("batch"), true),
+        ("batch_200_sqlite_queued", fresh_sqlite("queued"), false),
         (
             "batch_200_memory",
             Arc::new(MemoryStore::new()) as Arc<dyn Store>,
+            true,
         ),
     ] {
-        let bench = service_on(store);
+        let mut bench = service_on(store);
+        bench.service = bench.service.with_options(ServiceOptions {
+            deliver_inline: inline,
+            ..ServiceOptions::default()
+        });
         let mut round = 0u64;
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {

@@ -201,7 +201,8 @@ CREATE INDEX outbox_by_org ON outbox (org, seq);
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Sets the connection's pragmas: a busy timeout (so writers wait for each other), WAL, normal
-/// synchronous mode (durable at checkpoints, consistent always), foreign keys.
+/// synchronous mode (durable at checkpoints, consistent always), foreign keys, a larger page
+/// cache and memory-mapped reads.
 pub(crate) fn configure(conn: &Connection, file: bool) -> Result<(), Error> {
     conn.busy_timeout(BUSY_TIMEOUT).db()?;
     conn.set_prepared_statement_cache_capacity(128);
@@ -237,6 +238,13 @@ pub(crate) fn configure(conn: &Connection, file: bool) -> Result<(), Error> {
     conn.pragma_update(None, "synchronous", "NORMAL").db()?;
     conn.pragma_update(None, "foreign_keys", "ON").db()?;
     conn.pragma_update(None, "temp_store", "MEMORY").db()?;
+    // A 64 MiB page cache and 1 GiB of memory-mapped reads: lists and reports over a large
+    // organization read pages from memory instead of a pread each (about 30% of a report's
+    // time at 1M clients with SQLite's 2 MiB default).
+    conn.pragma_update(None, "cache_size", -65_536).db()?;
+    if file {
+        conn.pragma_update(None, "mmap_size", 1_i64 << 30).db()?;
+    }
     Ok(())
 }
 

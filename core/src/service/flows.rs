@@ -37,7 +37,7 @@ macro_rules! service_flow_tests {
             a_preview_writes_nothing, csv_rows_with_roles_groups_and_programs, access_is_checked,
             never_invited_report_and_invite_all_but_unticked, bulk_assignment_and_groups,
             signup_links_create_rotate_disable_join, list_filters_and_counts, guests_are_invited_at_once,
-            failed_mail_is_retried_and_sent_once, commands_per_client, export_has_statuses,
+            failed_mail_is_retried_and_sent_once, queued_mail_waits_for_a_worker, commands_per_client, export_has_statuses,
             racing_accepts_activate_once);
     };
     (@each $make:expr; $($flow:ident),+) => {
@@ -1063,6 +1063,44 @@ pub fn failed_mail_is_retried_and_sent_once(store: Arc<dyn Store>) {
     let outbox = ok(w.service.outbox(&w.org, &w.admin, None, 100), "outbox");
     assert!(outbox.iter().all(|m| m.state == DeliveryState::Sent));
     assert!(outbox.iter().any(|m| m.attempts > 1));
+}
+
+/// With inline delivery off, calls only queue mail; `deliver_pending` sends each message once.
+pub fn queued_mail_waits_for_a_worker(store: Arc<dyn Store>) {
+    let options = ServiceOptions {
+        deliver_inline: false,
+        ..ServiceOptions::default()
+    };
+    let w = world_with(store, MemoryMailer::new(), options);
+    let report = ok(
+        w.service
+            .create_clients(&w.org, &w.admin, "a@example.com b@example.com", &send()),
+        "create",
+    );
+    assert_eq!(report.invited, 2);
+    assert!(report.delivery.sent.is_empty() && report.delivery.failed.is_empty());
+    let guest = ok(
+        w.service.add_guest(
+            &w.org,
+            &w.admin,
+            "g@example.com",
+            None,
+            &MessageOptions::default(),
+        ),
+        "guest",
+    );
+    assert_eq!(guest.delivery, Some(DeliveryState::Pending));
+    assert!(w.mailer.messages().is_empty(), "mail went out inline");
+    let pending = ok(
+        w.service
+            .outbox(&w.org, &w.admin, Some(DeliveryState::Pending), 10),
+        "outbox",
+    );
+    assert_eq!(pending.len(), 3);
+    let round = ok(w.service.deliver_pending(10), "deliver");
+    assert_eq!(round.sent.len(), 3);
+    assert_eq!(ok(w.service.deliver_pending(10), "again").sent.len(), 0);
+    assert_eq!(w.mailer.messages().len(), 3);
 }
 
 /// Bulk commands report per client, change the ones they can, and refuse the others.

@@ -85,6 +85,11 @@ pub struct ServiceOptions {
     pub csv_max_bytes: u64,
     /// How long a delivery worker holds the messages it claimed.
     pub lease: Duration,
+    /// Deliver an invitation's email within the call that sends it (the default). When
+    /// `false`, calls only record messages in the outbox (in their transaction) and a worker
+    /// delivers them with [`Invitations::deliver_pending`]: a web request then never waits for
+    /// a mail server.
+    pub deliver_inline: bool,
 }
 
 impl Default for ServiceOptions {
@@ -93,6 +98,7 @@ impl Default for ServiceOptions {
             addresses: ParseOptions::default(),
             csv_max_bytes: ImportOptions::default().max_bytes,
             lease: Duration::minutes(5),
+            deliver_inline: true,
         }
     }
 }
@@ -248,7 +254,8 @@ pub struct ClientOutcome {
     pub result: Result<StatusKind, Error>,
     /// The invitation email's outbox message, for commands that send one.
     pub message: Option<MessageId>,
-    /// Whether that message was delivered now (`Failed`: it waits in the outbox).
+    /// Whether that message was delivered now (`Failed`: it waits in the outbox to be retried;
+    /// `Pending`: queued for a worker, see [`ServiceOptions::deliver_inline`]).
     pub delivery: Option<DeliveryState>,
 }
 
@@ -945,7 +952,7 @@ impl Invitations {
         let ids: Vec<MessageId> = messages.iter().map(|m| m.id.clone()).collect();
         changes.extend(messages.into_iter().map(Change::Enqueue));
         self.store.apply(&changes)?;
-        if !ids.is_empty() {
+        if !ids.is_empty() && self.options.deliver_inline {
             report.delivery = self.deliver(Some(ids), usize::MAX)?;
         }
         Ok(report)
@@ -1064,11 +1071,15 @@ impl Invitations {
         changes.push(Change::InsertClient(record));
         changes.extend(effects.messages.into_iter().map(Change::Enqueue));
         self.store.apply(&changes)?;
-        let delivery = self.deliver(Some(vec![message.clone()]), 1)?;
+        let delivery = if self.options.deliver_inline {
+            delivery_state(&self.deliver(Some(vec![message.clone()]), 1)?, &message)
+        } else {
+            DeliveryState::Pending
+        };
         Ok(ClientOutcome {
             client: id,
             result: Ok(status),
-            delivery: Some(delivery_state(&delivery, &message)),
+            delivery: Some(delivery),
             message: Some(message),
         })
     }
@@ -1121,6 +1132,7 @@ impl Invitations {
                             changes.extend(effects.events.into_iter().map(Change::RecordEvent));
                             if let Some(message) = effects.messages.first() {
                                 outcome.message = Some(message.id.clone());
+                                outcome.delivery = Some(DeliveryState::Pending);
                                 message_ids.push(message.id.clone());
                             }
                             changes.extend(effects.messages.into_iter().map(Change::Enqueue));
@@ -1141,7 +1153,7 @@ impl Invitations {
                 Err(error) if is_conflict(&error) && attempt < ATTEMPTS => continue,
                 Err(error) => return Err(error),
             }
-            if !message_ids.is_empty() {
+            if !message_ids.is_empty() && self.options.deliver_inline {
                 let delivery = self.deliver(Some(message_ids), usize::MAX)?;
                 let states = delivery.states();
                 for outcome in &mut outcomes {
