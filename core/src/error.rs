@@ -485,7 +485,11 @@ impl fmt::Display for Error {
                 write!(f, "{code}: {}: {message}", code.meaning())
             }
             ErrorKind::InvalidBatch { entries } => {
-                write!(f, "{code}: {} invalid entries, nothing was created", entries.len())?;
+                write!(
+                    f,
+                    "{code}: {} invalid entries, nothing was created",
+                    entries.len()
+                )?;
                 if let Some(first) = entries.first() {
                     write!(
                         f,
@@ -499,7 +503,10 @@ impl fmt::Display for Error {
                 Ok(())
             }
             ErrorKind::InvalidMessageText { field } => {
-                write!(f, "{code}: the {field} has a line break or another control character")
+                write!(
+                    f,
+                    "{code}: the {field} has a line break or another control character"
+                )
             }
             ErrorKind::InvalidUrl { field } => write!(f, "{code}: {field}: {}", code.meaning()),
             _ => write!(f, "{code}: {}", code.meaning()),
