@@ -37,20 +37,25 @@ fn crash_child() {
     };
     let store = SqliteStore::open(path).unwrap_or_else(|e| panic!("child open: {e}"));
     let org = OrgId::new(org);
+    // Long names make the batch larger than the store's 64 MiB page cache, so the transaction
+    // spills uncommitted pages to the log before it commits: the case a reopening must ignore.
+    let name = "n".repeat(2_000);
     let changes: Vec<Change> = (0..CLIENTS)
         .map(|i| {
             let address = format!("client{i}@example.com");
+            let mut client = Client::new(
+                ClientId::new(format!("{org}-{i:05}")),
+                org.clone(),
+                Some(Email {
+                    key: address.clone(),
+                    address,
+                }),
+                Role::Client,
+                t0(),
+            );
+            client.name = Some(name.clone());
             Change::InsertClient(ClientRecord {
-                client: Client::new(
-                    ClientId::new(format!("{org}-{i:05}")),
-                    org.clone(),
-                    Some(Email {
-                        key: address.clone(),
-                        address,
-                    }),
-                    Role::Client,
-                    t0(),
-                ),
+                client,
                 invitations: Vec::new(),
             })
         })
