@@ -29,9 +29,9 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
 
-    /// Print one JSON document (the entries and the counts) instead of lines of text.
-    #[arg(long)]
-    json: bool,
+    /// Set from the global `--json`: print one JSON document (the entries and the counts).
+    #[arg(skip)]
+    pub json: bool,
 
     /// At most N unique valid addresses; later ones are over the limit.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ADDRESSES)]

@@ -1,0 +1,639 @@
+//! The commands that run the service on the embedded SQLite database: `init`, `create`, `list`,
+//! `preview`, `accept` and `outbox`.
+//!
+//! Each converts its flags into one call of [`invitekit::service::Invitations`] and prints the
+//! answer as text or, with `--json`, as one JSON document. An error of the core is printed with
+//! its stable code (`{"error": {"code": ..., "message": ..., "entries": [...]}}` with `--json`)
+//! and exits 1.
+
+use std::io::{self, Read as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+use invitekit::access::Member;
+use invitekit::clock::{Clock, FixedClock, SystemClock};
+use invitekit::lifecycle::StatusKind;
+use invitekit::mailer::DeliveryState;
+use invitekit::message::MessageOptions;
+use invitekit::model::{GroupId, Identity, OrgId, ProgramId, Role};
+use invitekit::policy::{ExpiryWindow, TimeZone};
+use invitekit::service::{ClientFilter, Invitations, NewClients, NewOrganization};
+use invitekit::store::ClientQuery;
+use invitekit::{Error, ErrorKind};
+use invitekit_sqlite::SqliteStore;
+use serde_json::json;
+
+use crate::mail::FileMailer;
+
+/// Exit status when the core refused (bad input, forbidden, expired...).
+const EXIT_REFUSED: u8 = 1;
+/// The largest pasted list or CSV file read, in bytes.
+const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// The options every service command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The database file (created with its schema on first use).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "invitekit.db"
+    )]
+    pub db: PathBuf,
+    /// The organization.
+    #[arg(long, global = true, value_name = "NAME", default_value = "default")]
+    pub org: String,
+    /// The acting member's address (default: the organization's first admin).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    pub acting: Option<String>,
+    /// The instant to use instead of the clock (RFC 3339), for audits and tests.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
+    /// Print one JSON document (a stable interface) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The folder invitation emails are written to, one `.eml` file each.
+    #[arg(long, global = true, value_name = "DIR", default_value = "outbox")]
+    pub outbox: PathBuf,
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 instant ({e}), e.g. 2026-11-21T09:00:00Z"))
+}
+
+/// `invitekit init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The first admin's address.
+    #[arg(long, value_name = "EMAIL")]
+    admin: String,
+    /// The organization's name, shown in invitations (default: its id).
+    #[arg(long, value_name = "ORG")]
+    name: Option<String>,
+    /// How many days an invitation stays valid (1 to 90).
+    #[arg(long, value_name = "N", default_value_t = 14)]
+    expiry_days: i64,
+    /// The accept link's template, with {token}.
+    #[arg(
+        long,
+        value_name = "TEMPLATE",
+        default_value = "https://app.example.com/invitations/{token}"
+    )]
+    accept_url: String,
+    /// The IANA time zone deadlines are stated in.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    timezone: String,
+}
+
+/// `invitekit create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The pasted list (addresses separated by commas, spaces, semicolons or new lines).
+    #[arg(value_name = "TEXT", conflicts_with_all = ["file", "csv"])]
+    text: Option<String>,
+    /// Read the list from a file (`-`: standard input).
+    #[arg(long, value_name = "F", conflicts_with = "csv")]
+    file: Option<PathBuf>,
+    /// Read a CSV file of clients (header detected: email, name, role, group, program).
+    #[arg(long, value_name = "F")]
+    csv: Option<PathBuf>,
+    /// Their role: admin, staff, client or guest.
+    #[arg(long, value_name = "R", default_value = "client", value_parser = parse_role)]
+    role: Role,
+    /// A program to put them in, by name.
+    #[arg(long, value_name = "P")]
+    program: Option<String>,
+    /// A group to put them in, by name.
+    #[arg(long, value_name = "G")]
+    group: Option<String>,
+    /// A member of staff to assign them to, by address.
+    #[arg(long, value_name = "EMAIL")]
+    staff: Option<String>,
+    /// Invite them now.
+    #[arg(long)]
+    send: bool,
+    /// The email's subject.
+    #[arg(long, value_name = "S")]
+    subject: Option<String>,
+    /// The email's button text.
+    #[arg(long, value_name = "B")]
+    button: Option<String>,
+    /// Show what would happen, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse::<Role>().map_err(|e| e.to_string())
+}
+
+fn parse_status(text: &str) -> Result<StatusKind, String> {
+    text.parse::<StatusKind>().map_err(|e| e.to_string())
+}
+
+/// `invitekit list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this role.
+    #[arg(long, value_name = "R", value_parser = parse_role)]
+    role: Option<Role>,
+    /// Only this status: provisioned, invite_pending, invite_expired, activated, archived.
+    #[arg(long, value_name = "S", value_parser = parse_status)]
+    status: Option<StatusKind>,
+    /// Only this group's members, by name.
+    #[arg(long, value_name = "G")]
+    group: Option<String>,
+    /// Only clients assigned to this member of staff, by address.
+    #[arg(long, value_name = "EMAIL")]
+    staff: Option<String>,
+    /// Only names or addresses containing this text.
+    #[arg(long, value_name = "Q")]
+    search: Option<String>,
+}
+
+/// `invitekit preview` and `invitekit accept`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The token from the invitation link.
+    #[arg(value_name = "TOKEN")]
+    token: String,
+    /// The signed-in account's address (accept only).
+    #[arg(long, value_name = "EMAIL")]
+    email: Option<String>,
+}
+
+/// `invitekit outbox`.
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// Deliver the messages waiting (pending or failed) now.
+    #[arg(long)]
+    deliver: bool,
+}
+
+/// The service on the database, writing mail into the outbox folder.
+struct Session {
+    service: Invitations,
+    org: OrgId,
+    json: bool,
+}
+
+impl Session {
+    fn open(global: &Global) -> Result<Session, Error> {
+        let store = Arc::new(SqliteStore::open(&global.db)?);
+        let clock: Arc<dyn Clock> = match global.now {
+            Some(now) => Arc::new(FixedClock::new(now)),
+            None => Arc::new(SystemClock),
+        };
+        let mailer = Arc::new(FileMailer::new(global.outbox.clone()));
+        Ok(Session {
+            service: Invitations::new(store, mailer, clock),
+            org: OrgId::new(global.org.clone()),
+            json: global.json,
+        })
+    }
+
+    /// The acting member: `--as`, or the organization's first activated admin.
+    fn member(&self, acting: Option<&str>) -> Result<Member, Error> {
+        if let Some(email) = acting {
+            return self.service.member(&self.org, email);
+        }
+        self.service.organization(&self.org)?;
+        let query = ClientQuery {
+            role: Some(Role::Admin),
+            status: Some(StatusKind::Activated),
+            limit: Some(1),
+            ..ClientQuery::all(self.service.now())
+        };
+        let page = self.service.store().list_clients(&self.org, &query)?;
+        let admin = page.records.into_iter().next().ok_or_else(|| {
+            Error::new(ErrorKind::NotFound {
+                code: invitekit::ErrorCode::ClientNotFound,
+            })
+        })?;
+        Ok(Member {
+            id: admin.client.id,
+            role: Role::Admin,
+        })
+    }
+}
+
+/// Prints `error` (as JSON with `--json`) on standard output or error, and gives exit 1.
+fn refused(error: &Error, json: bool) -> ExitCode {
+    if json {
+        let entries = match error.kind() {
+            ErrorKind::InvalidBatch { entries } => serde_json::to_value(entries).ok(),
+            _ => None,
+        };
+        let mut body = json!({"code": error.code().as_str(), "message": error.to_string()});
+        if let Some(entries) = entries {
+            body["entries"] = entries;
+        }
+        println!("{}", json!({ "error": body }));
+    } else {
+        eprintln!("invitekit: {error}");
+        if let ErrorKind::InvalidBatch { entries } = error.kind() {
+            for entry in entries {
+                eprintln!(
+                    "  line {} column {}: {:?}: {} ({})",
+                    entry.line,
+                    entry.column,
+                    entry.text,
+                    entry.code,
+                    entry.code.meaning()
+                );
+            }
+        }
+    }
+    ExitCode::from(EXIT_REFUSED)
+}
+
+fn finish(result: Result<(), Error>, json: bool) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => refused(&error, json),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| {
+        Error::new(ErrorKind::WriteFailed {
+            message: e.to_string(),
+        })
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `invitekit init`.
+pub fn init(global: &Global, args: &InitArgs) -> ExitCode {
+    let run = || -> Result<(), Error> {
+        let session = Session::open(global)?;
+        let mut new = NewOrganization::new(
+            &global.org,
+            args.name.as_deref().unwrap_or(&global.org),
+            &args.admin,
+        );
+        new.expiry = ExpiryWindow::new(args.expiry_days)?;
+        new.time_zone = TimeZone::parse(&args.timezone)?;
+        new.accept_url = Some(args.accept_url.clone());
+        let (org, admin) = session.service.create_organization(&new)?;
+        if session.json {
+            print_json(&json!({"organization": org, "admin": admin}))
+        } else {
+            println!(
+                "Created organization {} ({}) in {}, admin {}.",
+                org.id,
+                org.name,
+                global.db.display(),
+                args.admin
+            );
+            Ok(())
+        }
+    };
+    finish(run(), global.json)
+}
+
+fn read_bounded(path: &PathBuf) -> Result<Vec<u8>, Error> {
+    let read_failed = |e: io::Error| {
+        Error::new(ErrorKind::ReadFailed {
+            message: format!("{}: {e}", path.display()),
+        })
+    };
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        io::stdin()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_failed)?;
+    } else {
+        std::fs::File::open(path)
+            .map_err(read_failed)?
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_failed)?;
+    }
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::new(ErrorKind::InputTooLarge {
+            limit: MAX_INPUT_BYTES as usize,
+        }));
+    }
+    Ok(bytes)
+}
+
+/// `invitekit create`.
+pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
+    let run = || -> Result<(), Error> {
+        let session = Session::open(global)?;
+        let by = session.member(global.acting.as_deref())?;
+        let org = &session.org;
+        let service = &session.service;
+        let mut new = NewClients {
+            role: args.role,
+            send: args.send,
+            message: MessageOptions {
+                subject: args.subject.clone(),
+                button: args.button.clone(),
+                form_url: None,
+            },
+            ..NewClients::default()
+        };
+        if let Some(name) = &args.group {
+            new.group = Some(group_id(service, org, name)?);
+        }
+        if let Some(name) = &args.program {
+            new.program = Some(program_id(service, org, name)?);
+        }
+        if let Some(email) = &args.staff {
+            new.staff = Some(staff_id(service, org, email)?);
+        }
+        let report = if let Some(path) = &args.csv {
+            let bytes = read_bounded(path)?;
+            service.import_clients(org, &by, bytes.as_slice(), &new, args.dry_run)?
+        } else {
+            let text = match (&args.text, &args.file) {
+                (Some(text), _) => text.clone(),
+                (None, Some(path)) => String::from_utf8(read_bounded(path)?).map_err(|e| {
+                    Error::new(ErrorKind::InvalidUtf8 {
+                        valid_up_to: e.utf8_error().valid_up_to(),
+                    })
+                })?,
+                (None, None) => {
+                    String::from_utf8(read_bounded(&PathBuf::from("-"))?).map_err(|e| {
+                        Error::new(ErrorKind::InvalidUtf8 {
+                            valid_up_to: e.utf8_error().valid_up_to(),
+                        })
+                    })?
+                }
+            };
+            if args.dry_run {
+                service.preview_clients(org, &by, &text, &new)?
+            } else {
+                service.create_clients(org, &by, &text, &new)?
+            }
+        };
+        if session.json {
+            return print_json(&report);
+        }
+        for entry in &report.entries {
+            let outcome = match &entry.outcome {
+                invitekit::service::EntryOutcome::Created { invited: true, .. } => {
+                    "created, invited".to_owned()
+                }
+                invitekit::service::EntryOutcome::Created { .. } => "created".to_owned(),
+                invitekit::service::EntryOutcome::Existing { status, .. } => {
+                    format!("already a client ({})", status.label())
+                }
+                invitekit::service::EntryOutcome::Duplicate { of } => {
+                    format!("repeats entry {}", of + 1)
+                }
+            };
+            println!("{}\t{}", entry.address, outcome);
+        }
+        let verb = if report.committed {
+            "Created"
+        } else {
+            "Would create"
+        };
+        println!(
+            "{verb} {} clients, {} invited; {} already clients, {} repeated. Mail: {} sent, {} failed (kept in the outbox).",
+            report.created,
+            report.invited,
+            report.existing,
+            report.duplicates,
+            report.delivery.sent.len(),
+            report.delivery.failed.len()
+        );
+        Ok(())
+    };
+    finish(run(), global.json)
+}
+
+fn group_id(service: &Invitations, org: &OrgId, name: &str) -> Result<GroupId, Error> {
+    service
+        .groups(org)?
+        .into_iter()
+        .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
+        .map(|g| g.id)
+        .ok_or_else(|| {
+            Error::new(ErrorKind::NotFound {
+                code: invitekit::ErrorCode::GroupNotFound,
+            })
+        })
+}
+
+fn program_id(service: &Invitations, org: &OrgId, name: &str) -> Result<ProgramId, Error> {
+    service
+        .programs(org)?
+        .into_iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+        .map(|p| p.id)
+        .ok_or_else(|| {
+            Error::new(ErrorKind::NotFound {
+                code: invitekit::ErrorCode::ProgramNotFound,
+            })
+        })
+}
+
+fn staff_id(
+    service: &Invitations,
+    org: &OrgId,
+    email: &str,
+) -> Result<invitekit::model::ClientId, Error> {
+    let key = invitekit::address::parse_one(email, &Default::default())?.key;
+    service
+        .store()
+        .clients_by_key(org, &[key])?
+        .into_iter()
+        .next()
+        .map(|r| r.client.id)
+        .ok_or_else(|| {
+            Error::new(ErrorKind::NotFound {
+                code: invitekit::ErrorCode::ClientNotFound,
+            })
+        })
+}
+
+/// `invitekit list`.
+pub fn list(global: &Global, args: &ListArgs) -> ExitCode {
+    let run = || -> Result<(), Error> {
+        let session = Session::open(global)?;
+        let by = session.member(global.acting.as_deref())?;
+        let (service, org) = (&session.service, &session.org);
+        let filter = ClientFilter {
+            role: args.role,
+            status: args.status,
+            group: args
+                .group
+                .as_deref()
+                .map(|g| group_id(service, org, g))
+                .transpose()?,
+            staff: args
+                .staff
+                .as_deref()
+                .map(|s| staff_id(service, org, s))
+                .transpose()?,
+            search: args.search.clone(),
+            ..ClientFilter::default()
+        };
+        let list = service.list_clients(org, &by, &filter)?;
+        if session.json {
+            let clients: Vec<serde_json::Value> = list
+                .clients
+                .iter()
+                .map(|c| {
+                    let client = &c.record.client;
+                    json!({
+                        "id": client.id,
+                        "email": client.email.as_ref().map(|e| &e.address),
+                        "name": client.name,
+                        "role": client.role,
+                        "status": c.status.kind(),
+                        "status_label": c.status.label(),
+                        "created_at": client.created_at,
+                        "activated_at": client.activated_at,
+                    })
+                })
+                .collect();
+            return print_json(&json!({
+                "total": list.total,
+                "activated": list.activated,
+                "clients": clients,
+            }));
+        }
+        let zone = service.organization(org)?.time_zone;
+        for c in &list.clients {
+            let client = &c.record.client;
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                client.email.as_ref().map_or("-", |e| e.address.as_str()),
+                client.name.as_deref().unwrap_or(""),
+                client.role.label(),
+                c.status.label(),
+                c.status.detail(list.now, zone)
+            );
+        }
+        println!(
+            "{} clients, {:.0}% activated.",
+            list.total,
+            list.activated_share() * 100.0
+        );
+        Ok(())
+    };
+    finish(run(), global.json)
+}
+
+/// `invitekit preview`.
+pub fn preview(global: &Global, args: &LinkArgs) -> ExitCode {
+    let run = || -> Result<(), Error> {
+        let session = Session::open(global)?;
+        let preview = session.service.preview(&args.token)?;
+        if session.json {
+            return print_json(&preview);
+        }
+        println!(
+            "{} invites {} to {}; {:?}; expires {}.",
+            preview.inviter.as_deref().unwrap_or("Someone"),
+            preview.masked_email,
+            preview.organization,
+            preview.state,
+            preview.deadline
+        );
+        Ok(())
+    };
+    finish(run(), global.json)
+}
+
+/// `invitekit accept`.
+pub fn accept(global: &Global, args: &LinkArgs) -> ExitCode {
+    let run = || -> Result<(), Error> {
+        let session = Session::open(global)?;
+        let email = args.email.as_deref().ok_or_else(|| {
+            Error::new(ErrorKind::EmailMismatch {
+                binding: invitekit::policy::EmailBinding::SameAddress,
+            })
+        })?;
+        let identity = Identity::from_email(email, &Default::default())?;
+        let accepted = session.service.accept(&args.token, &identity)?;
+        let status = accepted.record.status(session.service.now());
+        if session.json {
+            return print_json(&json!({
+                "client": accepted.record.client.id,
+                "activated_now": accepted.activated_now,
+                "status": status.kind(),
+            }));
+        }
+        println!(
+            "{} is {}{}.",
+            email,
+            status.label(),
+            if accepted.activated_now {
+                ""
+            } else {
+                " (already accepted)"
+            }
+        );
+        Ok(())
+    };
+    finish(run(), global.json)
+}
+
+/// `invitekit outbox`.
+pub fn outbox(global: &Global, args: &OutboxArgs) -> ExitCode {
+    let run = || -> Result<(), Error> {
+        let session = Session::open(global)?;
+        let by = session.member(global.acting.as_deref())?;
+        let delivery = if args.deliver {
+            Some(session.service.deliver_pending(usize::MAX)?)
+        } else {
+            None
+        };
+        let messages = session
+            .service
+            .outbox(&session.org, &by, None, usize::MAX)?;
+        let rows: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|m| {
+                json!({
+                    "id": m.id,
+                    "to": m.message.to,
+                    "subject": m.message.subject,
+                    "state": m.state,
+                    "attempts": m.attempts,
+                    "last_error": m.last_error,
+                })
+            })
+            .collect();
+        if session.json {
+            return print_json(&json!({ "delivered": delivery, "messages": rows }));
+        }
+        if let Some(delivery) = &delivery {
+            println!(
+                "Delivered {}, failed {}.",
+                delivery.sent.len(),
+                delivery.failed.len()
+            );
+        }
+        for m in &messages {
+            println!(
+                "{}\t{}\t{}\t{}",
+                m.id,
+                m.message.to,
+                m.state.as_str(),
+                m.last_error.as_deref().unwrap_or("")
+            );
+        }
+        let waiting = messages
+            .iter()
+            .filter(|m| m.state != DeliveryState::Sent)
+            .count();
+        println!("{} messages, {waiting} waiting.", messages.len());
+        Ok(())
+    };
+    finish(run(), global.json)
+}

@@ -1,0 +1,220 @@
+//! End-to-end tests of the service commands: the built binary on a database in a temporary
+//! folder, its mail written as `.eml` files there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const T0: &str = "2026-11-21T09:00:00Z";
+
+/// Runs `invitekit ARGS` in `dir` (so `invitekit.db` and `outbox/` land there).
+fn invitekit(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_invitekit"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON document")
+}
+
+/// The token in the accept link of the `.eml` file sent to `to`.
+fn token_for(dir: &Path, to: &str) -> String {
+    for entry in std::fs::read_dir(dir.join("outbox")).expect("outbox folder") {
+        let eml = std::fs::read_to_string(entry.expect("entry").path()).expect("eml");
+        if eml.contains(&format!("To: {to}\r\n")) {
+            assert!(eml.starts_with("From: "), "{eml}");
+            assert!(eml.contains("MIME-Version: 1.0\r\n"));
+            assert!(eml.contains("Content-Type: multipart/alternative"));
+            let start = eml.find("/invitations/").expect("accept link") + "/invitations/".len();
+            return eml[start..start + 43].to_owned();
+        }
+    }
+    panic!("no .eml to {to}");
+}
+
+fn statuses(dir: &Path, now: &str) -> Vec<(String, String)> {
+    let list = json(&invitekit(dir, &["list", "--json", "--now", now]));
+    list["clients"]
+        .as_array()
+        .expect("clients")
+        .iter()
+        .map(|c| {
+            (
+                c["email"].as_str().expect("email").to_owned(),
+                c["status"].as_str().expect("status").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_minute_invite_accept_expire() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let dir = dir.path();
+    let init = invitekit(
+        dir,
+        &[
+            "init",
+            "--admin",
+            "admin@acme.example",
+            "--name",
+            "Acme",
+            "--now",
+            T0,
+        ],
+    );
+    assert!(init.status.success(), "{init:?}");
+    assert!(dir.join("invitekit.db").exists());
+
+    // One invalid address among three: nothing is created, the entry is named, exit 1.
+    let refused = invitekit(
+        dir,
+        &[
+            "create",
+            "jane@example.com, bob@example, carol@example.org",
+            "--send",
+            "--json",
+            "--now",
+            T0,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&refused.stdout).expect("json");
+    assert_eq!(error["error"]["code"], "invalid_batch");
+    assert_eq!(error["error"]["entries"][0]["text"], "bob@example");
+    assert_eq!(error["error"]["entries"][0]["code"], "dotless_domain");
+    assert_eq!(error["error"]["entries"][0]["column"], 19);
+    assert_eq!(statuses(dir, T0).len(), 1, "only the admin");
+    assert!(
+        !dir.join("outbox").exists(),
+        "mail was written for a refused batch"
+    );
+
+    // Three valid, sent.
+    let report = json(&invitekit(
+        dir,
+        &[
+            "create",
+            "jane@example.com, bob@example.org, carol@example.org",
+            "--send",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    assert_eq!(report["created"], 3);
+    assert_eq!(report["invited"], 3);
+    assert_eq!(report["delivery"]["sent"].as_array().map(Vec::len), Some(3));
+    let listed = statuses(dir, "2026-11-21T10:00:00Z");
+    for address in ["jane@example.com", "bob@example.org", "carol@example.org"] {
+        assert!(
+            listed.contains(&(address.to_owned(), "invite_pending".to_owned())),
+            "{listed:?}"
+        );
+    }
+
+    // Jane accepts with the token from her .eml.
+    let token = token_for(dir, "jane@example.com");
+    let preview = json(&invitekit(
+        dir,
+        &["preview", &token, "--json", "--now", "2026-11-21T10:00:00Z"],
+    ));
+    assert_eq!(preview["organization"], "Acme");
+    assert_eq!(preview["state"], "live");
+    let wrong = invitekit(
+        dir,
+        &[
+            "accept",
+            &token,
+            "--email",
+            "mallory@example.com",
+            "--now",
+            "2026-11-21T10:00:00Z",
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("email_mismatch"));
+    let accepted = json(&invitekit(
+        dir,
+        &[
+            "accept",
+            &token,
+            "--email",
+            "jane@example.com",
+            "--json",
+            "--now",
+            "2026-11-21T10:00:00Z",
+        ],
+    ));
+    assert_eq!(accepted["activated_now"], true);
+    assert_eq!(accepted["status"], "activated");
+
+    // Fifteen days later the others have expired.
+    let later = statuses(dir, "2026-12-06T10:00:00Z");
+    assert!(later.contains(&("jane@example.com".to_owned(), "activated".to_owned())));
+    assert!(later.contains(&("bob@example.org".to_owned(), "invite_expired".to_owned())));
+    assert!(later.contains(&("carol@example.org".to_owned(), "invite_expired".to_owned())));
+    let expired = json(&invitekit(
+        dir,
+        &[
+            "list",
+            "--status",
+            "invite_expired",
+            "--json",
+            "--now",
+            "2026-12-06T10:00:00Z",
+        ],
+    ));
+    assert_eq!(expired["total"], 2);
+
+    // The outbox lists the three messages, all sent.
+    let outbox = json(&invitekit(dir, &["outbox", "--json", "--now", T0]));
+    let messages = outbox["messages"].as_array().expect("messages");
+    assert_eq!(messages.len(), 3);
+    assert!(messages.iter().all(|m| m["state"] == "sent"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_refusals_exit_1() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let dir = dir.path();
+    assert_eq!(
+        invitekit(dir, &["create", "--now", "yesterday", "a@example.com"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        invitekit(dir, &["list", "--role", "boss"]).status.code(),
+        Some(2)
+    );
+    // No organization yet: refused, not a usage error.
+    let missing = invitekit(dir, &["list", "--json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&missing.stdout).expect("json");
+    assert_eq!(error["error"]["code"], "organization_not_found");
+    let bad_zone = invitekit(
+        dir,
+        &[
+            "init",
+            "--admin",
+            "a@example.com",
+            "--timezone",
+            "Mars/Base",
+        ],
+    );
+    assert_eq!(bad_zone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_zone.stderr).contains("invalid_time_zone"));
+}
