@@ -129,7 +129,7 @@ pub struct CreateArgs {
     dry_run: bool,
 }
 
-fn parse_role(text: &str) -> Result<Role, String> {
+pub(crate) fn parse_role(text: &str) -> Result<Role, String> {
     text.parse::<Role>().map_err(|e| e.to_string())
 }
 
@@ -157,15 +157,23 @@ pub struct ListArgs {
     search: Option<String>,
 }
 
-/// `invitekit preview` and `invitekit accept`.
+/// `invitekit preview`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
     /// The token from the invitation link.
     #[arg(value_name = "TOKEN")]
-    token: String,
-    /// The signed-in account's address (accept only).
+    pub(crate) token: String,
+}
+
+/// `invitekit accept` and `invitekit join`.
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The token from the link.
+    #[arg(value_name = "TOKEN")]
+    pub(crate) token: String,
+    /// The signed-in account's address.
     #[arg(long, value_name = "EMAIL")]
-    email: Option<String>,
+    pub(crate) email: String,
 }
 
 /// `invitekit outbox`.
@@ -177,14 +185,14 @@ pub struct OutboxArgs {
 }
 
 /// The service on the database, writing mail into the outbox folder.
-struct Session {
-    service: Invitations,
-    org: OrgId,
-    json: bool,
+pub(crate) struct Session {
+    pub(crate) service: Invitations,
+    pub(crate) org: OrgId,
+    pub(crate) json: bool,
 }
 
 impl Session {
-    fn open(global: &Global) -> Result<Session, Error> {
+    pub(crate) fn open(global: &Global) -> Result<Session, Error> {
         let store = Arc::new(SqliteStore::open(&global.db)?);
         let clock: Arc<dyn Clock> = match global.now {
             Some(now) => Arc::new(FixedClock::new(now)),
@@ -199,7 +207,7 @@ impl Session {
     }
 
     /// The acting member: `--as`, or the organization's first activated admin.
-    fn member(&self, acting: Option<&str>) -> Result<Member, Error> {
+    pub(crate) fn member(&self, acting: Option<&str>) -> Result<Member, Error> {
         if let Some(email) = acting {
             return self.service.member(&self.org, email);
         }
@@ -224,7 +232,7 @@ impl Session {
 }
 
 /// Prints `error` (as JSON with `--json`) on standard output or error, and gives exit 1.
-fn refused(error: &Error, json: bool) -> ExitCode {
+pub(crate) fn refused(error: &Error, json: bool) -> ExitCode {
     if json {
         let entries = match error.kind() {
             ErrorKind::InvalidBatch { entries } => serde_json::to_value(entries).ok(),
@@ -260,7 +268,7 @@ fn finish(result: Result<(), Error>, json: bool) -> ExitCode {
     }
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(value).map_err(|e| {
         Error::new(ErrorKind::WriteFailed {
             message: e.to_string(),
@@ -299,7 +307,7 @@ pub fn init(global: &Global, args: &InitArgs) -> ExitCode {
     finish(run(), global.json)
 }
 
-fn read_bounded(path: &PathBuf) -> Result<Vec<u8>, Error> {
+pub(crate) fn read_bounded(path: &PathBuf) -> Result<Vec<u8>, Error> {
     let read_failed = |e: io::Error| {
         Error::new(ErrorKind::ReadFailed {
             message: format!("{}: {e}", path.display()),
@@ -414,7 +422,7 @@ pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
     finish(run(), global.json)
 }
 
-fn group_id(service: &Invitations, org: &OrgId, name: &str) -> Result<GroupId, Error> {
+pub(crate) fn group_id(service: &Invitations, org: &OrgId, name: &str) -> Result<GroupId, Error> {
     service
         .groups(org)?
         .into_iter()
@@ -427,7 +435,11 @@ fn group_id(service: &Invitations, org: &OrgId, name: &str) -> Result<GroupId, E
         })
 }
 
-fn program_id(service: &Invitations, org: &OrgId, name: &str) -> Result<ProgramId, Error> {
+pub(crate) fn program_id(
+    service: &Invitations,
+    org: &OrgId,
+    name: &str,
+) -> Result<ProgramId, Error> {
     service
         .programs(org)?
         .into_iter()
@@ -440,7 +452,7 @@ fn program_id(service: &Invitations, org: &OrgId, name: &str) -> Result<ProgramI
         })
 }
 
-fn staff_id(
+pub(crate) fn staff_id(
     service: &Invitations,
     org: &OrgId,
     email: &str,
@@ -550,14 +562,10 @@ pub fn preview(global: &Global, args: &LinkArgs) -> ExitCode {
 }
 
 /// `invitekit accept`.
-pub fn accept(global: &Global, args: &LinkArgs) -> ExitCode {
+pub fn accept(global: &Global, args: &AcceptArgs) -> ExitCode {
     let run = || -> Result<(), Error> {
         let session = Session::open(global)?;
-        let email = args.email.as_deref().ok_or_else(|| {
-            Error::new(ErrorKind::EmailMismatch {
-                binding: invitekit::policy::EmailBinding::SameAddress,
-            })
-        })?;
+        let email = args.email.as_str();
         let identity = Identity::from_email(email, &Default::default())?;
         let accepted = session.service.accept(&args.token, &identity)?;
         let status = accepted.record.status(session.service.now());

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 mod app;
 mod check;
 mod mail;
+mod manage;
 
 /// Invite clients to a SaaS platform.
 #[derive(Debug, Parser)]
@@ -41,7 +42,34 @@ enum Command {
     /// Show what an invitation link's holder sees, changing nothing.
     Preview(app::LinkArgs),
     /// Accept an invitation link as the signed-in account --email.
-    Accept(app::LinkArgs),
+    Accept(app::AcceptArgs),
+    /// Invite clients never invited, by address, or all of them (--never-invited).
+    Invite(manage::InviteArgs),
+    /// Send a further invitation, with a fresh window.
+    Resend(manage::ClientsArgs),
+    /// Revoke clients' open invitations.
+    Revoke(manage::ClientsArgs),
+    /// Archive clients.
+    Archive(manage::ClientsArgs),
+    /// Restore archived clients.
+    Restore(manage::ClientsArgs),
+    /// Put clients in a group or program, or under a member of staff.
+    Assign(manage::AssignArgs),
+    /// Reports.
+    #[command(subcommand)]
+    Report(manage::ReportCommand),
+    /// Create, rename and delete groups.
+    #[command(subcommand)]
+    Groups(manage::GroupsCommand),
+    /// Create, rotate and disable sign-up links.
+    #[command(subcommand, name = "signup-link")]
+    SignupLink(manage::SignupLinkCommand),
+    /// Join the organization through a sign-up link as --email.
+    Join(app::AcceptArgs),
+    /// Export the client table as CSV.
+    Export(manage::ExportArgs),
+    /// Import a CSV file of clients (any size), all or nothing.
+    Import(manage::ImportArgs),
     /// List the outbox; --deliver sends the messages waiting.
     Outbox(app::OutboxArgs),
 }
@@ -60,6 +88,18 @@ fn main() -> ExitCode {
         Command::Preview(args) => app::preview(&cli.global, &args),
         Command::Accept(args) => app::accept(&cli.global, &args),
         Command::Outbox(args) => app::outbox(&cli.global, &args),
+        Command::Invite(args) => manage::invite(&cli.global, &args),
+        Command::Resend(args) => manage::bulk(&cli.global, &args, manage::Bulk::Resend),
+        Command::Revoke(args) => manage::bulk(&cli.global, &args, manage::Bulk::Revoke),
+        Command::Archive(args) => manage::bulk(&cli.global, &args, manage::Bulk::Archive),
+        Command::Restore(args) => manage::bulk(&cli.global, &args, manage::Bulk::Restore),
+        Command::Assign(args) => manage::assign(&cli.global, &args),
+        Command::Report(command) => manage::report(&cli.global, &command),
+        Command::Groups(command) => manage::groups(&cli.global, &command),
+        Command::SignupLink(command) => manage::signup_link(&cli.global, &command),
+        Command::Join(args) => manage::join(&cli.global, &args),
+        Command::Export(args) => manage::export(&cli.global, &args),
+        Command::Import(args) => manage::import(&cli.global, &args),
     }
 }
 

@@ -179,10 +179,44 @@ fn the_first_minute_invite_accept_expire() {
     ));
     assert_eq!(expired["total"], 2);
 
+    // A resend makes them pending again; the export shows each status.
+    let resent = json(&invitekit(
+        dir,
+        &[
+            "resend",
+            "bob@example.org",
+            "carol@example.org",
+            "--json",
+            "--now",
+            "2026-12-06T10:00:00Z",
+        ],
+    ));
+    assert!(
+        resent["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|r| r["status"] == "invite_pending")
+    );
+    let export = invitekit(dir, &["export", "--now", "2026-12-06T11:00:00Z"]);
+    assert!(export.status.success());
+    let csv = String::from_utf8(export.stdout).expect("utf-8");
+    assert!(csv.starts_with("name,email,role,status"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("jane@example.com") && l.contains("Activated")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("bob@example.org") && l.contains("Invite Pending")),
+        "{csv}"
+    );
+
     // The outbox lists the three messages, all sent.
     let outbox = json(&invitekit(dir, &["outbox", "--json", "--now", T0]));
     let messages = outbox["messages"].as_array().expect("messages");
-    assert_eq!(messages.len(), 3);
+    assert_eq!(messages.len(), 5);
     assert!(messages.iter().all(|m| m["state"] == "sent"));
 }
 
@@ -217,4 +251,190 @@ fn usage_errors_exit_2_and_refusals_exit_1() {
     );
     assert_eq!(bad_zone.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad_zone.stderr).contains("invalid_time_zone"));
+}
+
+#[test]
+fn bulk_commands_groups_links_reports_and_a_10000_row_import() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let dir = dir.path();
+    json(&invitekit(
+        dir,
+        &[
+            "init",
+            "--admin",
+            "admin@acme.example",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    json(&invitekit(
+        dir,
+        &[
+            "create",
+            "a@example.com b@example.com c@example.com",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    let report = json(&invitekit(
+        dir,
+        &["report", "never-invited", "--json", "--now", T0],
+    ));
+    assert_eq!(report["total"], 3);
+    let invited = json(&invitekit(
+        dir,
+        &[
+            "invite",
+            "--never-invited",
+            "--except",
+            "c@example.com",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    assert_eq!(invited["results"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        json(&invitekit(
+            dir,
+            &["report", "never-invited", "--json", "--now", T0]
+        ))["total"],
+        1
+    );
+    let again = invitekit(dir, &["invite", "a@example.com", "--json", "--now", T0]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "a second first invitation is refused"
+    );
+    let again: Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(again["results"][0]["error"]["code"], "already_invited");
+    json(&invitekit(
+        dir,
+        &["revoke", "a@example.com", "--json", "--now", T0],
+    ));
+    json(&invitekit(
+        dir,
+        &["archive", "b@example.com", "--json", "--now", T0],
+    ));
+    let statuses = statuses(dir, T0);
+    assert!(statuses.contains(&("a@example.com".to_owned(), "provisioned".to_owned())));
+    assert!(statuses.contains(&("b@example.com".to_owned(), "archived".to_owned())));
+    json(&invitekit(
+        dir,
+        &["restore", "b@example.com", "--json", "--now", T0],
+    ));
+
+    json(&invitekit(
+        dir,
+        &["groups", "add", "Cohort", "--json", "--now", T0],
+    ));
+    json(&invitekit(
+        dir,
+        &[
+            "assign",
+            "a@example.com",
+            "c@example.com",
+            "--group",
+            "cohort",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    let members = json(&invitekit(
+        dir,
+        &["list", "--group", "Cohort", "--json", "--now", T0],
+    ));
+    assert_eq!(members["total"], 2);
+    json(&invitekit(
+        dir,
+        &[
+            "groups",
+            "rename",
+            "Cohort",
+            "Cohort 2026",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    json(&invitekit(
+        dir,
+        &["groups", "delete", "Cohort 2026", "--json", "--now", T0],
+    ));
+    let gone = invitekit(
+        dir,
+        &["list", "--group", "Cohort 2026", "--json", "--now", T0],
+    );
+    assert_eq!(gone.status.code(), Some(1));
+
+    let link = json(&invitekit(
+        dir,
+        &[
+            "signup-link",
+            "create",
+            "--max-uses",
+            "1",
+            "--domain",
+            "example.org",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    let token = link["token"].as_str().expect("token").to_owned();
+    let outsider = invitekit(
+        dir,
+        &["join", &token, "--email", "eve@elsewhere.net", "--now", T0],
+    );
+    assert_eq!(outsider.status.code(), Some(1));
+    let joined = json(&invitekit(
+        dir,
+        &[
+            "join",
+            &token,
+            "--email",
+            "zoe@example.org",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
+    assert_eq!(joined["role"], "client");
+    let id = link["id"].as_str().expect("id").to_owned();
+    json(&invitekit(
+        dir,
+        &["signup-link", "disable", &id, "--json", "--now", T0],
+    ));
+
+    // A 10,000-row CSV, past the 200 cap of pasted lists.
+    let mut csv = String::from("Email Address;Name\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!("client{i}@example.net;Client {i}\n"));
+    }
+    std::fs::write(dir.join("clients.csv"), csv).expect("csv");
+    let imported = json(&invitekit(
+        dir,
+        &["import", "clients.csv", "--json", "--now", T0],
+    ));
+    assert_eq!(imported["created"], 10_000);
+    let list = json(&invitekit(
+        dir,
+        &["list", "--search", "example.net", "--json", "--now", T0],
+    ));
+    assert_eq!(list["total"], 10_000);
+    let export = invitekit(dir, &["export", "--out", "clients-out.csv", "--now", T0]);
+    assert!(export.status.success());
+    let rows = std::fs::read_to_string(dir.join("clients-out.csv"))
+        .expect("export")
+        .lines()
+        .count();
+    assert_eq!(
+        rows,
+        1 + 10_000 + 5,
+        "header, the import, the admin, a, b, c and zoe"
+    );
 }
