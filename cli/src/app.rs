@@ -358,7 +358,7 @@ pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
             new.program = Some(program_id(service, org, name)?);
         }
         if let Some(email) = &args.staff {
-            new.staff = Some(staff_id(service, org, email)?);
+            new.staff = Some(client_id(service, org, email)?);
         }
         let report = if let Some(path) = &args.csv {
             let bytes = read_bounded(path)?;
@@ -452,7 +452,8 @@ pub(crate) fn program_id(
         })
 }
 
-pub(crate) fn staff_id(
+/// The client of `org` with address `email` (a member of staff, or any client).
+pub(crate) fn client_id(
     service: &Invitations,
     org: &OrgId,
     email: &str,
@@ -488,7 +489,7 @@ pub fn list(global: &Global, args: &ListArgs) -> ExitCode {
             staff: args
                 .staff
                 .as_deref()
-                .map(|s| staff_id(service, org, s))
+                .map(|s| client_id(service, org, s))
                 .transpose()?,
             search: args.search.clone(),
             ..ClientFilter::default()

@@ -139,7 +139,7 @@ pub struct ImportArgs {
 fn resolve(service: &Invitations, org: &OrgId, emails: &[String]) -> Result<Vec<ClientId>, Error> {
     emails
         .iter()
-        .map(|email| app::staff_id(service, org, email))
+        .map(|email| app::client_id(service, org, email))
         .collect()
 }
 
@@ -236,7 +236,7 @@ pub fn assign(global: &Global, args: &AssignArgs) -> ExitCode {
         let assignment = match (&args.group, &args.program, &args.staff) {
             (Some(g), _, _) => Assignment::Group(app::group_id(service, org, g)?),
             (_, Some(p), _) => Assignment::Program(app::program_id(service, org, p)?),
-            (_, _, Some(s)) => Assignment::Staff(Some(app::staff_id(service, org, s)?)),
+            (_, _, Some(s)) => Assignment::Staff(Some(app::client_id(service, org, s)?)),
             _ => Assignment::Staff(None),
         };
         let ids = resolve(service, org, &args.emails)?;
