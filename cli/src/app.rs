@@ -21,7 +21,6 @@ use invitekit::message::MessageOptions;
 use invitekit::model::{GroupId, Identity, OrgId, ProgramId, Role};
 use invitekit::policy::{ExpiryWindow, TimeZone};
 use invitekit::service::{ClientFilter, Invitations, NewClients, NewOrganization};
-use invitekit::store::ClientQuery;
 use invitekit::{Error, ErrorKind};
 use invitekit_sqlite::SqliteStore;
 use serde_json::json;
@@ -208,26 +207,10 @@ impl Session {
 
     /// The acting member: `--as`, or the organization's first activated admin.
     pub(crate) fn member(&self, acting: Option<&str>) -> Result<Member, Error> {
-        if let Some(email) = acting {
-            return self.service.member(&self.org, email);
+        match acting {
+            Some(email) => self.service.member(&self.org, email),
+            None => self.service.first_admin(&self.org),
         }
-        self.service.organization(&self.org)?;
-        let query = ClientQuery {
-            role: Some(Role::Admin),
-            status: Some(StatusKind::Activated),
-            limit: Some(1),
-            ..ClientQuery::all(self.service.now())
-        };
-        let page = self.service.store().list_clients(&self.org, &query)?;
-        let admin = page.records.into_iter().next().ok_or_else(|| {
-            Error::new(ErrorKind::NotFound {
-                code: invitekit::ErrorCode::ClientNotFound,
-            })
-        })?;
-        Ok(Member {
-            id: admin.client.id,
-            role: Role::Admin,
-        })
     }
 }
 
@@ -423,16 +406,7 @@ pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
 }
 
 pub(crate) fn group_id(service: &Invitations, org: &OrgId, name: &str) -> Result<GroupId, Error> {
-    service
-        .groups(org)?
-        .into_iter()
-        .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
-        .map(|g| g.id)
-        .ok_or_else(|| {
-            Error::new(ErrorKind::NotFound {
-                code: invitekit::ErrorCode::GroupNotFound,
-            })
-        })
+    Ok(service.group_named(org, name)?.id)
 }
 
 pub(crate) fn program_id(
@@ -440,16 +414,7 @@ pub(crate) fn program_id(
     org: &OrgId,
     name: &str,
 ) -> Result<ProgramId, Error> {
-    service
-        .programs(org)?
-        .into_iter()
-        .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
-        .map(|p| p.id)
-        .ok_or_else(|| {
-            Error::new(ErrorKind::NotFound {
-                code: invitekit::ErrorCode::ProgramNotFound,
-            })
-        })
+    Ok(service.program_named(org, name)?.id)
 }
 
 /// The client of `org` with address `email` (a member of staff, or any client).
@@ -458,18 +423,7 @@ pub(crate) fn client_id(
     org: &OrgId,
     email: &str,
 ) -> Result<invitekit::model::ClientId, Error> {
-    let key = invitekit::address::parse_one(email, &Default::default())?.key;
-    service
-        .store()
-        .clients_by_key(org, &[key])?
-        .into_iter()
-        .next()
-        .map(|r| r.client.id)
-        .ok_or_else(|| {
-            Error::new(ErrorKind::NotFound {
-                code: invitekit::ErrorCode::ClientNotFound,
-            })
-        })
+    Ok(service.client_by_email(org, email)?.client.id)
 }
 
 /// `invitekit list`.

@@ -220,6 +220,32 @@ pub const fn invited_on_creation(role: crate::model::Role) -> bool {
     matches!(role, crate::model::Role::Guest)
 }
 
+/// The longest name (of a client, group, program or organization) accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// A name as stored: trimmed, refused when empty, longer than [`MAX_NAME_CHARS`], or holding a
+/// control character (a line break would break headers and tables).
+///
+/// # Errors
+///
+/// [`crate::ErrorCode::InvalidMessageText`] naming `field`.
+pub fn check_name(name: &str, field: &'static str) -> Result<String, Error> {
+    let trimmed = name.trim();
+    if trimmed.is_empty()
+        || trimmed.chars().count() > MAX_NAME_CHARS
+        || trimmed.chars().any(char::is_control)
+    {
+        return Err(Error::new(ErrorKind::InvalidMessageText { field }));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The key two group or program names are compared by: trimmed and lowercased, so "Cohort A"
+/// and " cohort a" name the same group. Stores enforce unique group names on this key.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// Whether a person with `email` may join through `link` at `now`: the link is enabled, has uses
 /// left, and allows the email's domain.
 ///
@@ -333,5 +359,25 @@ mod tests {
         assert_eq!(serde_json::from_str::<TimeZone>(&json).ok(), Some(tokyo));
         let long = "é".repeat(100);
         assert!(TimeZone::parse(&long).expect_err("long").to_string().len() < 200);
+    }
+
+    #[test]
+    fn names_are_one_line_and_compared_without_case() {
+        assert_eq!(check_name("  Cohort A ", "name"), Ok("Cohort A".to_owned()));
+        for bad in [
+            "",
+            "   ",
+            "Bad\nname",
+            "tab\there",
+            &"x".repeat(MAX_NAME_CHARS + 1),
+        ] {
+            assert_eq!(
+                check_name(bad, "name").map_err(|e| e.code()),
+                Err(ErrorCode::InvalidMessageText),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(name_key(" Cohort Ä "), name_key("cohort ä"));
+        assert_ne!(name_key("Cohort A"), name_key("Cohort B"));
     }
 }

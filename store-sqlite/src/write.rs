@@ -66,7 +66,7 @@ impl Batch<'_> {
                         group.org.as_str(),
                         group.id.as_str(),
                         group.name,
-                        group.name.to_lowercase(),
+                        invitekit::policy::name_key(&group.name),
                         json(&group.co_owners)?,
                         instant(group.created_at)?,
                     ]);

@@ -740,6 +740,23 @@ pub fn bulk_assignment_and_groups(store: Arc<dyn Store>) {
     assert_eq!(a.client.groups, vec![group.id.clone()]);
     assert_eq!(a.client.programs, vec![program.id.clone()]);
     assert_eq!(a.client.assigned_staff, Some(w.admin.id.clone()));
+    assert_eq!(
+        ok(w.service.group_named(&w.org, " COHORT "), "group by name").id,
+        group.id
+    );
+    assert_eq!(
+        ok(
+            w.service.program_named(&w.org, "coaching"),
+            "program by name"
+        )
+        .id,
+        program.id
+    );
+    assert_eq!(
+        err(w.service.group_named(&w.org, "Nope"), "unknown group").code(),
+        ErrorCode::GroupNotFound
+    );
+    assert_eq!(ok(w.service.first_admin(&w.org), "first admin"), w.admin);
     let renamed = ok(
         w.service
             .rename_group(&w.org, &w.admin, &group.id, "Cohort 2026"),

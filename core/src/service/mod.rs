@@ -65,16 +65,13 @@ use crate::model::{
     InvitationId, MessageId, OrgId, Organization, Owner, Program, ProgramId, Role, SignupLink,
     SignupLinkId, Subject,
 };
-use crate::policy::{EmailBinding, ExpiryWindow, TimeZone};
+use crate::policy::{EmailBinding, ExpiryWindow, TimeZone, check_name, name_key};
 use crate::store::{Change, Claim, ClientQuery, Store};
 use crate::token::{self, Token};
 use crate::{EntryError, Error, ErrorCode, ErrorKind};
 
 /// How many times a call starts again after losing a compare-and-set.
 const ATTEMPTS: usize = 8;
-
-/// The longest name (of a client, group, program or organization) accepted, in characters.
-pub const MAX_NAME_CHARS: usize = 200;
 
 /// Settings of an [`Invitations`] service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -396,18 +393,6 @@ fn mint_id(prefix: &str) -> Result<String, Error> {
     token::mint_id(prefix)
 }
 
-/// Refuses a name with a control character, an empty one, or one over [`MAX_NAME_CHARS`].
-fn check_name(name: &str, field: &'static str) -> Result<String, Error> {
-    let trimmed = name.trim();
-    if trimmed.is_empty()
-        || trimmed.chars().count() > MAX_NAME_CHARS
-        || trimmed.chars().any(char::is_control)
-    {
-        return Err(Error::new(ErrorKind::InvalidMessageText { field }));
-    }
-    Ok(trimmed.to_owned())
-}
-
 /// The invitation use cases on one store, mailer and clock. Cheap to clone and share.
 #[derive(Clone)]
 pub struct Invitations {
@@ -544,14 +529,46 @@ impl Invitations {
     /// The address's code; [`ErrorCode::ClientNotFound`]; [`ErrorCode::Forbidden`] for a client
     /// not activated or archived (they cannot act).
     pub fn member(&self, org: &OrgId, email: &str) -> Result<Member, Error> {
-        let email = address::parse_one(email, &self.options.addresses)?;
+        self.member_of(&self.client_by_email(org, email)?)
+    }
+
+    /// The organization's first activated admin (by creation), as the acting member: the
+    /// default for tools run by the organization's operator.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::OrganizationNotFound`]; [`ErrorCode::ClientNotFound`] when it has no
+    /// activated admin.
+    pub fn first_admin(&self, org: &OrgId) -> Result<Member, Error> {
+        self.organization(org)?;
+        let query = ClientQuery {
+            role: Some(Role::Admin),
+            status: Some(StatusKind::Activated),
+            limit: Some(1),
+            ..ClientQuery::all(self.now())
+        };
         let record = self
             .store
-            .clients_by_key(org, &[email.key])?
+            .list_clients(org, &query)?
+            .records
             .into_iter()
             .next()
             .ok_or_else(|| not_found(ErrorCode::ClientNotFound))?;
         self.member_of(&record)
+    }
+
+    /// The client of `org` with address `email` (compared by dedup key).
+    ///
+    /// # Errors
+    ///
+    /// The address's code; [`ErrorCode::ClientNotFound`].
+    pub fn client_by_email(&self, org: &OrgId, email: &str) -> Result<ClientRecord, Error> {
+        let email = address::parse_one(email, &self.options.addresses)?;
+        self.store
+            .clients_by_key(org, &[email.key])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| not_found(ErrorCode::ClientNotFound))
     }
 
     fn member_of(&self, record: &ClientRecord) -> Result<Member, Error> {
@@ -733,11 +750,11 @@ impl Invitations {
         let programs = self.store.programs(org_id)?;
         let group_by_name: HashMap<String, GroupId> = groups
             .iter()
-            .map(|g| (g.name.to_lowercase(), g.id.clone()))
+            .map(|g| (name_key(&g.name), g.id.clone()))
             .collect();
         let program_by_name: HashMap<String, ProgramId> = programs
             .iter()
-            .map(|p| (p.name.to_lowercase(), p.id.clone()))
+            .map(|p| (name_key(&p.name), p.id.clone()))
             .collect();
         if let Some(group) = &new.group
             && !groups.iter().any(|g| &g.id == group)
@@ -759,13 +776,13 @@ impl Invitations {
             let mut program = new.program.clone();
             if candidate.error.is_none() {
                 if let Some(name) = &candidate.group {
-                    match group_by_name.get(&name.trim().to_lowercase()) {
+                    match group_by_name.get(&name_key(name)) {
                         Some(id) => group = Some(id.clone()),
                         None => candidate.error = Some(ErrorCode::GroupNotFound),
                     }
                 }
                 if let Some(name) = &candidate.program {
-                    match program_by_name.get(&name.trim().to_lowercase()) {
+                    match program_by_name.get(&name_key(name)) {
                         Some(id) => program = Some(id.clone()),
                         None => candidate.error = Some(ErrorCode::ProgramNotFound),
                     }
@@ -1716,6 +1733,34 @@ impl Invitations {
     /// Store errors.
     pub fn groups(&self, org: &OrgId) -> Result<Vec<Group>, Error> {
         self.store.groups(org)
+    }
+
+    /// The group of `org` named `name` (compared by [`name_key`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::GroupNotFound`].
+    pub fn group_named(&self, org: &OrgId, name: &str) -> Result<Group, Error> {
+        let key = name_key(name);
+        self.store
+            .groups(org)?
+            .into_iter()
+            .find(|g| name_key(&g.name) == key)
+            .ok_or_else(|| not_found(ErrorCode::GroupNotFound))
+    }
+
+    /// The program of `org` named `name` (compared by [`name_key`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::ProgramNotFound`].
+    pub fn program_named(&self, org: &OrgId, name: &str) -> Result<Program, Error> {
+        let key = name_key(name);
+        self.store
+            .programs(org)?
+            .into_iter()
+            .find(|p| name_key(&p.name) == key)
+            .ok_or_else(|| not_found(ErrorCode::ProgramNotFound))
     }
 
     /// Creates a program.

@@ -232,11 +232,11 @@ impl Inner {
             }
             Change::PutGroup(group) => {
                 let data = self.org_mut(&group.org)?;
-                let name = group.name.to_lowercase();
+                let name = crate::policy::name_key(&group.name);
                 if data
                     .groups
                     .values()
-                    .any(|g| g.id != group.id && g.name.to_lowercase() == name)
+                    .any(|g| g.id != group.id && crate::policy::name_key(&g.name) == name)
                 {
                     return Err(exists(ErrorCode::GroupExists));
                 }
