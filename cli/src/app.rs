@@ -16,16 +16,20 @@ use clap::Args;
 use invitekit::access::Member;
 use invitekit::clock::{Clock, FixedClock, SystemClock};
 use invitekit::lifecycle::StatusKind;
-use invitekit::mailer::DeliveryState;
+use invitekit::mailer::{DeliveryState, Mailer};
 use invitekit::message::MessageOptions;
 use invitekit::model::{GroupId, Identity, OrgId, ProgramId, Role};
 use invitekit::policy::{ExpiryWindow, TimeZone};
-use invitekit::service::{ClientFilter, Invitations, NewClients, NewOrganization};
+use invitekit::service::{ClientFilter, EntryOutcome, Invitations, NewClients, NewOrganization};
 use invitekit::{Error, ErrorKind};
 use invitekit_sqlite::SqliteStore;
+use lettre::message::Mailbox;
 use serde_json::json;
 
 use crate::mail::FileMailer;
+use crate::smtp::SmtpMailer;
+use crate::term::say;
+use crate::term::{self, ColorChoice, CountingReader, Paint, Progress, ProgressMailer, Table};
 
 /// Exit status when the core refused (bad input, forbidden, expired...).
 const EXIT_REFUSED: u8 = 1;
@@ -55,9 +59,37 @@ pub struct Global {
     /// Print one JSON document (a stable interface) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// When to color the text output: on a terminal unless NO_COLOR is set (auto), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// The folder invitation emails are written to, one `.eml` file each.
     #[arg(long, global = true, value_name = "DIR", default_value = "outbox")]
     pub outbox: PathBuf,
+    /// Deliver through this SMTP server instead of writing files: smtp://host:25 (plain),
+    /// smtp://host:587?tls=required (STARTTLS), smtps://host:465 (TLS); user:password@ logs in.
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_smtp_url)]
+    pub smtp: Option<String>,
+    /// A PEM certificate to trust for --smtp besides the system's roots (a private CA).
+    #[arg(long, global = true, value_name = "FILE", requires = "smtp")]
+    pub smtp_ca: Option<PathBuf>,
+    /// The sender of invitation emails.
+    #[arg(long, global = true, value_name = "MAILBOX", default_value = crate::mail::DEFAULT_FROM,
+          value_parser = parse_mailbox)]
+    pub from: Mailbox,
+}
+
+fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
+    text.parse::<Mailbox>()
+        .map_err(|e| format!("not an address or `Name <address>` ({e})"))
+}
+
+fn parse_smtp_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+    match url.scheme() {
+        "smtp" | "smtps" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(text.to_owned()),
+        "smtp" | "smtps" => Err("no host, e.g. smtp://localhost:25".to_owned()),
+        other => Err(format!("the scheme is {other:?}, not smtp or smtps")),
+    }
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
@@ -159,16 +191,16 @@ pub struct ListArgs {
 /// `invitekit preview`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
-    /// The token from the invitation link.
-    #[arg(value_name = "TOKEN")]
+    /// The token from the invitation link (it may start with `-`).
+    #[arg(value_name = "TOKEN", allow_hyphen_values = true)]
     pub(crate) token: String,
 }
 
 /// `invitekit accept` and `invitekit join`.
 #[derive(Debug, Args)]
 pub struct AcceptArgs {
-    /// The token from the link.
-    #[arg(value_name = "TOKEN")]
+    /// The token from the link (it may start with `-`).
+    #[arg(value_name = "TOKEN", allow_hyphen_values = true)]
     pub(crate) token: String,
     /// The signed-in account's address.
     #[arg(long, value_name = "EMAIL")]
@@ -188,6 +220,10 @@ pub(crate) struct Session {
     pub(crate) service: Invitations,
     pub(crate) org: OrgId,
     pub(crate) json: bool,
+    /// Colors for text output.
+    pub(crate) paint: Paint,
+    /// The progress bar of long imports and sends (moved on by each delivery).
+    pub(crate) progress: Progress,
 }
 
 impl Session {
@@ -197,11 +233,23 @@ impl Session {
             Some(now) => Arc::new(FixedClock::new(now)),
             None => Arc::new(SystemClock),
         };
-        let mailer = Arc::new(FileMailer::new(global.outbox.clone()));
+        let mailer: Arc<dyn Mailer> = match &global.smtp {
+            Some(url) => {
+                let ca = global.smtp_ca.as_ref().map(read_bounded).transpose()?;
+                Arc::new(SmtpMailer::new(url, global.from.clone(), ca.as_deref())?)
+            }
+            None => Arc::new(FileMailer::new(global.outbox.clone(), global.from.clone())),
+        };
+        let progress = Progress::for_terminal(global.json);
+        let mailer = Arc::new(ProgressMailer::new(mailer, progress.clone()));
         Ok(Session {
             service: Invitations::new(store, mailer, clock),
             org: OrgId::new(global.org.clone()),
             json: global.json,
+            paint: Paint {
+                enabled: global.color.enabled(),
+            },
+            progress,
         })
     }
 
@@ -225,7 +273,7 @@ pub(crate) fn refused(error: &Error, json: bool) -> ExitCode {
         if let Some(entries) = entries {
             body["entries"] = entries;
         }
-        println!("{}", json!({ "error": body }));
+        say!("{}", json!({ "error": body }));
     } else {
         eprintln!("invitekit: {error}");
         if let ErrorKind::InvalidBatch { entries } = error.kind() {
@@ -257,7 +305,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
             message: e.to_string(),
         })
     })?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
 }
 
@@ -277,7 +325,7 @@ pub fn init(global: &Global, args: &InitArgs) -> ExitCode {
         if session.json {
             print_json(&json!({"organization": org, "admin": admin}))
         } else {
-            println!(
+            say!(
                 "Created organization {} ({}) in {}, admin {}.",
                 org.id,
                 org.name,
@@ -343,9 +391,16 @@ pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
         if let Some(email) = &args.staff {
             new.staff = Some(client_id(service, org, email)?);
         }
+        let progress = &session.progress;
         let report = if let Some(path) = &args.csv {
             let bytes = read_bounded(path)?;
-            service.import_clients(org, &by, bytes.as_slice(), &new, args.dry_run)?
+            let rows = line_count(&bytes);
+            progress.reading(rows);
+            if args.send {
+                progress.expect_mail(rows);
+            }
+            let reader = CountingReader::new(bytes.as_slice(), progress.clone());
+            service.import_clients(org, &by, reader, &new, args.dry_run)
         } else {
             let text = match (&args.text, &args.file) {
                 (Some(text), _) => text.clone(),
@@ -363,35 +418,42 @@ pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
                 }
             };
             if args.dry_run {
-                service.preview_clients(org, &by, &text, &new)?
+                service.preview_clients(org, &by, &text, &new)
             } else {
-                service.create_clients(org, &by, &text, &new)?
+                if args.send {
+                    // An upper bound: separators are at least as many as addresses, less one.
+                    progress.expect_mail(text.matches([',', ';', '\n']).count() as u64 + 1);
+                }
+                service.create_clients(org, &by, &text, &new)
             }
         };
+        progress.finish();
+        let report = report?;
         if session.json {
             return print_json(&report);
         }
+        let mut table = Table::new(&["ADDRESS", "OUTCOME"]);
         for entry in &report.entries {
             let outcome = match &entry.outcome {
-                invitekit::service::EntryOutcome::Created { invited: true, .. } => {
-                    "created, invited".to_owned()
+                EntryOutcome::Created { invited: true, .. } => {
+                    ("created, invited".to_owned(), term::GREEN)
                 }
-                invitekit::service::EntryOutcome::Created { .. } => "created".to_owned(),
-                invitekit::service::EntryOutcome::Existing { status, .. } => {
-                    format!("already a client ({})", status.label())
-                }
-                invitekit::service::EntryOutcome::Duplicate { of } => {
-                    format!("repeats entry {}", of + 1)
-                }
+                EntryOutcome::Created { .. } => ("created".to_owned(), term::GREEN),
+                EntryOutcome::Existing { status, .. } => (
+                    format!("already a client ({})", status.label()),
+                    term::YELLOW,
+                ),
+                EntryOutcome::Duplicate { of } => (format!("repeats entry {}", of + 1), term::DIM),
             };
-            println!("{}\t{}", entry.address, outcome);
+            table.row(vec![(entry.address.clone(), ""), outcome]);
         }
+        table.print(session.paint)?;
         let verb = if report.committed {
             "Created"
         } else {
             "Would create"
         };
-        println!(
+        say!(
             "{verb} {} clients, {} invited; {} already clients, {} repeated. Mail: {} sent, {} failed (kept in the outbox).",
             report.created,
             report.invited,
@@ -403,6 +465,12 @@ pub fn create(global: &Global, args: &CreateArgs) -> ExitCode {
         Ok(())
     };
     finish(run(), global.json)
+}
+
+/// The number of lines in `bytes` (a last line without a newline counts).
+pub(crate) fn line_count(bytes: &[u8]) -> u64 {
+    let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    newlines + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
 }
 
 pub(crate) fn group_id(service: &Invitations, org: &OrgId, name: &str) -> Result<GroupId, Error> {
@@ -474,18 +542,29 @@ pub fn list(global: &Global, args: &ListArgs) -> ExitCode {
             }));
         }
         let zone = service.organization(org)?.time_zone;
+        let mut table = Table::new(&["EMAIL", "NAME", "ROLE", "STATUS", "DETAIL"]);
         for c in &list.clients {
             let client = &c.record.client;
-            println!(
-                "{}\t{}\t{}\t{}\t{}",
-                client.email.as_ref().map_or("-", |e| e.address.as_str()),
-                client.name.as_deref().unwrap_or(""),
-                client.role.label(),
-                c.status.label(),
-                c.status.detail(list.now, zone)
-            );
+            table.row(vec![
+                (
+                    client
+                        .email
+                        .as_ref()
+                        .map_or("-", |e| e.address.as_str())
+                        .to_owned(),
+                    "",
+                ),
+                (client.name.clone().unwrap_or_default(), ""),
+                (client.role.label().to_owned(), ""),
+                (
+                    c.status.label().to_owned(),
+                    term::status_color(c.status.kind()),
+                ),
+                (c.status.detail(list.now, zone), term::DIM),
+            ]);
         }
-        println!(
+        table.print(session.paint)?;
+        say!(
             "{} clients, {:.0}% activated.",
             list.total,
             list.activated_share() * 100.0
@@ -503,7 +582,7 @@ pub fn preview(global: &Global, args: &LinkArgs) -> ExitCode {
         if session.json {
             return print_json(&preview);
         }
-        println!(
+        say!(
             "{} invites {} to {}; {:?}; expires {}.",
             preview.inviter.as_deref().unwrap_or("Someone"),
             preview.masked_email,
@@ -531,7 +610,7 @@ pub fn accept(global: &Global, args: &AcceptArgs) -> ExitCode {
                 "status": status.kind(),
             }));
         }
-        println!(
+        say!(
             "{} is {}{}.",
             email,
             status.label(),
@@ -552,7 +631,16 @@ pub fn outbox(global: &Global, args: &OutboxArgs) -> ExitCode {
         let session = Session::open(global)?;
         let by = session.member(global.acting.as_deref())?;
         let delivery = if args.deliver {
-            Some(session.service.deliver_pending(usize::MAX)?)
+            if session.progress.enabled() {
+                let waiting = session
+                    .service
+                    .outbox(&session.org, &by, None, usize::MAX)?;
+                let waiting = waiting.iter().filter(|m| m.state != DeliveryState::Sent);
+                session.progress.expect_mail(waiting.count() as u64);
+            }
+            let delivery = session.service.deliver_pending(usize::MAX);
+            session.progress.finish();
+            Some(delivery?)
         } else {
             None
         };
@@ -576,26 +664,32 @@ pub fn outbox(global: &Global, args: &OutboxArgs) -> ExitCode {
             return print_json(&json!({ "delivered": delivery, "messages": rows }));
         }
         if let Some(delivery) = &delivery {
-            println!(
+            say!(
                 "Delivered {}, failed {}.",
                 delivery.sent.len(),
                 delivery.failed.len()
             );
         }
+        let mut table = Table::new(&["ID", "TO", "STATE", "LAST ERROR"]);
         for m in &messages {
-            println!(
-                "{}\t{}\t{}\t{}",
-                m.id,
-                m.message.to,
-                m.state.as_str(),
-                m.last_error.as_deref().unwrap_or("")
-            );
+            let color = match m.state {
+                DeliveryState::Sent => term::GREEN,
+                DeliveryState::Pending => term::YELLOW,
+                DeliveryState::Failed => term::RED,
+            };
+            table.row(vec![
+                (m.id.to_string(), term::DIM),
+                (m.message.to.clone(), ""),
+                (m.state.as_str().to_owned(), color),
+                (m.last_error.clone().unwrap_or_default(), ""),
+            ]);
         }
+        table.print(session.paint)?;
         let waiting = messages
             .iter()
             .filter(|m| m.state != DeliveryState::Sent)
             .count();
-        println!("{} messages, {waiting} waiting.", messages.len());
+        say!("{} messages, {waiting} waiting.", messages.len());
         Ok(())
     };
     finish(run(), global.json)

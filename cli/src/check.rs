@@ -11,16 +11,18 @@
 //! FILE) or when the answer could not be written.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use invitekit::address::{
     AddressList, DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_INPUT_BYTES, Entry, MAX_INPUT_CEILING,
     ParseOptions, parse_bytes,
 };
 use invitekit::{Error, ErrorCode};
+
+use crate::term::{ColorChoice, GREEN, Paint, RED, YELLOW, printable};
 
 /// The flags of `invitekit check`.
 #[derive(Debug, Args)]
@@ -80,20 +82,9 @@ pub struct CheckArgs {
     #[arg(long)]
     allow_symbols: bool,
 
-    /// When to color the text output: on a terminal unless NO_COLOR is set (auto), always, never.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
-}
-
-/// The `--color` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ColorChoice {
-    /// Color when standard output is a terminal and NO_COLOR is unset or empty.
-    Auto,
-    /// Always color.
-    Always,
-    /// Never color.
-    Never,
+    /// When to color the text output (the global `--color`).
+    #[arg(skip = ColorChoice::Auto)]
+    pub(crate) color: ColorChoice,
 }
 
 impl CheckArgs {
@@ -111,18 +102,6 @@ impl CheckArgs {
             allow_invisible_characters: self.allow_invisible_characters,
             allow_bidi_controls: self.allow_bidi_controls,
             allow_symbols: self.allow_symbols,
-        }
-    }
-
-    /// Whether the text output is colored.
-    fn colored(&self) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-            }
         }
     }
 }
@@ -150,7 +129,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                     &mut out,
                     &list,
                     Paint {
-                        enabled: args.colored(),
+                        enabled: args.color.enabled(),
                     },
                 )
             };
@@ -241,27 +220,6 @@ fn write_json_error(out: &mut impl Write, error: &Error) -> io::Result<()> {
     writeln!(out)
 }
 
-/// ANSI colors, or none.
-#[derive(Debug, Clone, Copy)]
-struct Paint {
-    enabled: bool,
-}
-
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const RESET: &str = "\x1b[0m";
-
-impl Paint {
-    fn paint(self, color: &str, text: &str) -> String {
-        if self.enabled {
-            format!("{color}{text}{RESET}")
-        } else {
-            text.to_owned()
-        }
-    }
-}
-
 /// One line per entry, then the summary:
 ///
 /// ```text
@@ -324,47 +282,4 @@ fn write_text(out: &mut impl Write, list: &AddressList, paint: Paint) -> io::Res
 /// `line:column` of an entry.
 fn position(entry: &Entry) -> String {
     format!("{}:{}", entry.line(), entry.column())
-}
-
-/// The text with control, invisible and direction-changing characters written as `\u{…}`
-/// escapes, so that what is printed is what was typed and cannot steer the terminal.
-///
-/// Uses the standard library's `Debug` escaping of a character that is not the first of a string
-/// (combining marks stay as they are), except for quotes and backslashes, which stay literal.
-fn printable(text: &str) -> String {
-    let mut shown = String::with_capacity(text.len());
-    for character in text.chars() {
-        if matches!(character, '"' | '\'' | '\\') {
-            shown.push(character);
-        } else {
-            // The escape of `character` after an `x`, with the `x` left out.
-            let pair: String = ['x', character].into_iter().collect();
-            shown.extend(pair.escape_debug().skip(1));
-        }
-    }
-    shown
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn printable_escapes_controls_and_invisibles_but_keeps_letters_marks_and_quotes() {
-        assert_eq!(printable("jane@example.com"), "jane@example.com");
-        assert_eq!(printable("\"john doe\"@x.com"), "\"john doe\"@x.com");
-        assert_eq!(printable("a\\b'c"), "a\\b'c");
-        assert_eq!(printable("jürgen@bücher.de"), "jürgen@bücher.de");
-        assert_eq!(printable("e\u{301}"), "e\u{301}");
-        assert_eq!(printable("a\u{1b}[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(printable("jo\u{200b}hn"), "jo\\u{200b}hn");
-        assert_eq!(printable("jo\u{202e}hn"), "jo\\u{202e}hn");
-        assert_eq!(printable("tab\there"), "tab\\there");
-    }
-
-    #[test]
-    fn paint_adds_escapes_only_when_enabled() {
-        assert_eq!(Paint { enabled: false }.paint(RED, "x"), "x");
-        assert_eq!(Paint { enabled: true }.paint(RED, "x"), "\x1b[31mx\x1b[0m");
-    }
 }

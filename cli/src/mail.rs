@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use invitekit::mailer::{Mailer, OutboxMessage};
 use invitekit::{Error, ErrorKind};
+use lettre::message::Mailbox;
 
 /// The sender written in the `From` header of `.eml` files.
 pub const DEFAULT_FROM: &str = "invitekit <invitations@invitekit.invalid>";
@@ -19,16 +20,13 @@ pub const DEFAULT_FROM: &str = "invitekit <invitations@invitekit.invalid>";
 #[derive(Debug, Clone)]
 pub struct FileMailer {
     folder: PathBuf,
-    from: String,
+    from: Mailbox,
 }
 
 impl FileMailer {
-    /// A mailer writing into `folder` (created when missing).
-    pub fn new(folder: PathBuf) -> Self {
-        FileMailer {
-            folder,
-            from: DEFAULT_FROM.to_owned(),
-        }
+    /// A mailer writing into `folder` (created when missing), with `from` as the sender.
+    pub fn new(folder: PathBuf, from: Mailbox) -> Self {
+        FileMailer { folder, from }
     }
 }
 
@@ -41,17 +39,23 @@ fn header_text(text: &str) -> String {
     }
 }
 
-/// The whole `.eml` file of `message`.
-pub fn render_eml(message: &OutboxMessage, from: &str, date: &str) -> String {
-    let boundary = format!("invitekit-{}", message.id);
-    let to = match &message.message.to_name {
+/// An address header's value: `"Name" <address>` (the name encoded when not ASCII), or the
+/// bare address.
+fn mailbox_header(name: Option<&str>, address: &str) -> String {
+    match name {
         Some(name) => format!(
-            "{} <{}>",
-            header_text(&format!("\"{}\"", name.replace(['"', '\\'], ""))),
-            message.message.to
+            "{} <{address}>",
+            header_text(&format!("\"{}\"", name.replace(['"', '\\'], "")))
         ),
-        None => message.message.to.clone(),
-    };
+        None => address.to_owned(),
+    }
+}
+
+/// The whole `.eml` file of `message`.
+pub fn render_eml(message: &OutboxMessage, from: &Mailbox, date: &str) -> String {
+    let from = mailbox_header(from.name.as_deref(), from.email.as_ref());
+    let boundary = format!("invitekit-{}", message.id);
+    let to = mailbox_header(message.message.to_name.as_deref(), &message.message.to);
     let mut eml = String::new();
     let _ = write!(
         eml,

@@ -15,6 +15,8 @@ mod app;
 mod check;
 mod mail;
 mod manage;
+mod smtp;
+mod term;
 
 /// Invite clients to a SaaS platform.
 #[derive(Debug, Parser)]
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(mut args) => {
             args.json = cli.global.json;
+            args.color = cli.global.color;
             check::run(&args)
         }
         Command::Init(args) => app::init(&cli.global, &args),

@@ -3,6 +3,7 @@
 //! `export` and `import`. Clients are named by address; each command prints one line per client
 //! (or one JSON document) and exits 1 when any client was refused.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,6 +16,8 @@ use invitekit::{Error, ErrorKind};
 use serde_json::json;
 
 use crate::app::{self, Global, Session};
+use crate::term::say;
+use crate::term::{self, CountingReader, Table};
 
 /// `invitekit invite`.
 #[derive(Debug, Args)]
@@ -156,12 +159,27 @@ fn outcomes(session: &Session, outcomes: &[ClientOutcome]) -> Result<bool, Error
             .collect();
         app::print_json(&json!({ "results": rows }))?;
     } else {
+        // The clients by address, read in one query.
+        let ids: Vec<ClientId> = outcomes.iter().map(|o| o.client.clone()).collect();
+        let records = session.service.store().clients(&session.org, &ids)?;
+        let address: HashMap<&ClientId, &str> = records
+            .iter()
+            .filter_map(|r| Some((&r.client.id, r.client.email.as_ref()?.address.as_str())))
+            .collect();
+        let mut table = Table::new(&["CLIENT", "RESULT"]);
         for o in outcomes {
-            match &o.result {
-                Ok(status) => println!("{}\t{}", o.client, status.label()),
-                Err(e) => println!("{}\trefused: {e}", o.client),
-            }
+            let client = address
+                .get(&o.client)
+                .map_or_else(|| o.client.to_string(), |a| (*a).to_owned());
+            table.row(vec![
+                (client, ""),
+                match &o.result {
+                    Ok(status) => (status.label().to_owned(), term::status_color(*status)),
+                    Err(e) => (format!("refused: {e}"), term::RED),
+                },
+            ]);
         }
+        table.print(session.paint)?;
     }
     Ok(all_ok)
 }
@@ -173,8 +191,9 @@ fn run_outcomes(
     let run = || -> Result<bool, Error> {
         let session = Session::open(global)?;
         let by = session.member(global.acting.as_deref())?;
-        let results = work(&session, &by)?;
-        outcomes(&session, &results)
+        let results = work(&session, &by);
+        session.progress.finish();
+        outcomes(&session, &results?)
     };
     match run() {
         Ok(true) => ExitCode::SUCCESS,
@@ -194,9 +213,14 @@ pub fn invite(global: &Global, args: &InviteArgs) -> ExitCode {
         let (service, org) = (&session.service, &session.org);
         if args.never_invited {
             let except = resolve(service, org, &args.except)?;
+            if session.progress.enabled() {
+                let never = service.never_invited(org, by, 0, Some(0))?;
+                session.progress.expect_mail(never.total);
+            }
             service.invite_never_invited(org, by, &except, &options)
         } else {
             let ids = resolve(service, org, &args.emails)?;
+            session.progress.expect_mail(ids.len() as u64);
             service.send(org, by, &ids, &options)
         }
     })
@@ -220,6 +244,7 @@ pub fn bulk(global: &Global, args: &ClientsArgs, command: Bulk) -> ExitCode {
     run_outcomes(global, |session, by| {
         let (service, org) = (&session.service, &session.org);
         let ids = resolve(service, org, &args.emails)?;
+        session.progress.expect_mail(ids.len() as u64);
         match command {
             Bulk::Resend => service.resend(org, by, &ids, &MessageOptions::default()),
             Bulk::Revoke => service.revoke(org, by, &ids),
@@ -268,18 +293,23 @@ pub fn report(global: &Global, _command: &ReportCommand) -> ExitCode {
         if session.json {
             return app::print_json(&json!({"total": list.total, "clients": rows}));
         }
+        let mut table = Table::new(&["EMAIL", "NAME"]);
         for c in &list.clients {
-            println!(
-                "{}\t{}",
-                c.record
-                    .client
-                    .email
-                    .as_ref()
-                    .map_or("-", |e| e.address.as_str()),
-                c.record.client.name.as_deref().unwrap_or("")
-            );
+            let client = &c.record.client;
+            table.row(vec![
+                (
+                    client
+                        .email
+                        .as_ref()
+                        .map_or("-", |e| e.address.as_str())
+                        .to_owned(),
+                    "",
+                ),
+                (client.name.clone().unwrap_or_default(), ""),
+            ]);
         }
-        println!("{} clients never invited.", list.total);
+        table.print(session.paint)?;
+        say!("{} clients never invited.", list.total);
         Ok(())
     })
 }
@@ -304,8 +334,8 @@ pub fn groups(global: &Global, command: &GroupsCommand) -> ExitCode {
             return app::print_json(&json!({ "group": group }));
         }
         match group {
-            Some(group) => println!("{}\t{}", group.id, group.name),
-            None => println!("Deleted."),
+            Some(group) => say!("{}\t{}", group.id, group.name),
+            None => say!("Deleted."),
         }
         Ok(())
     })
@@ -344,8 +374,8 @@ pub fn signup_link(global: &Global, command: &SignupLinkCommand) -> ExitCode {
             return app::print_json(&json!({ "id": id, "token": token }));
         }
         match token {
-            Some(token) => println!("{id}\t{token}"),
-            None => println!("{id}\tdisabled"),
+            Some(token) => say!("{id}\t{token}"),
+            None => say!("{id}\tdisabled"),
         }
         Ok(())
     })
@@ -363,7 +393,7 @@ pub fn join(global: &Global, args: &app::AcceptArgs) -> ExitCode {
                 &json!({"client": record.client.id, "role": record.client.role}),
             );
         }
-        println!("{email} joined as {}.", record.client.role.label());
+        say!("{email} joined as {}.", record.client.role.label());
         Ok(())
     };
     match run() {
@@ -391,8 +421,15 @@ pub fn export(global: &Global, args: &ExportArgs) -> ExitCode {
                 eprintln!("Exported {rows} clients to {}.", path.display());
             }
             None => {
-                let stdout = std::io::stdout().lock();
-                let (_stdout, _rows) = session.service.export_clients(&session.org, by, stdout)?;
+                let closed = std::rc::Rc::new(std::cell::Cell::new(false));
+                let stdout = term::PipeWriter::new(std::io::stdout().lock(), closed.clone());
+                match session.service.export_clients(&session.org, by, stdout) {
+                    // The reader went away (`invitekit export | head`): not a failure.
+                    Err(_) if closed.get() => {}
+                    result => {
+                        result?;
+                    }
+                }
             }
         }
         Ok(())
@@ -410,7 +447,15 @@ pub fn import(global: &Global, args: &ImportArgs) -> ExitCode {
             send: args.send,
             ..NewClients::default()
         };
-        let report = service.import_clients(&session.org, by, bytes.as_slice(), &new, false)?;
+        let rows = app::line_count(&bytes);
+        session.progress.reading(rows);
+        if args.send {
+            session.progress.expect_mail(rows);
+        }
+        let reader = CountingReader::new(bytes.as_slice(), session.progress.clone());
+        let report = service.import_clients(&session.org, by, reader, &new, false);
+        session.progress.finish();
+        let report = report?;
         if session.json {
             return app::print_json(&json!({
                 "created": report.created,
@@ -419,9 +464,12 @@ pub fn import(global: &Global, args: &ImportArgs) -> ExitCode {
                 "duplicates": report.duplicates,
             }));
         }
-        println!(
+        say!(
             "Imported {} clients ({} invited); {} already clients, {} repeated.",
-            report.created, report.invited, report.existing, report.duplicates
+            report.created,
+            report.invited,
+            report.existing,
+            report.duplicates
         );
         Ok(())
     })

@@ -377,7 +377,7 @@ fn bulk_commands_groups_links_reports_and_a_10000_row_import() {
             "signup-link",
             "create",
             "--max-uses",
-            "1",
+            "3",
             "--domain",
             "example.org",
             "--json",
@@ -405,10 +405,59 @@ fn bulk_commands_groups_links_reports_and_a_10000_row_import() {
     ));
     assert_eq!(joined["role"], "client");
     let id = link["id"].as_str().expect("id").to_owned();
+    // Rotating: the old token stops working, the new one joins.
+    let rotated = json(&invitekit(
+        dir,
+        &["signup-link", "rotate", &id, "--json", "--now", T0],
+    ));
+    let new_token = rotated["token"].as_str().expect("new token").to_owned();
+    assert_ne!(new_token, token);
+    let old = invitekit(
+        dir,
+        &[
+            "join",
+            &token,
+            "--email",
+            "ann@example.org",
+            "--json",
+            "--now",
+            T0,
+        ],
+    );
+    assert_eq!(old.status.code(), Some(1), "{old:?}");
+    let old: Value = serde_json::from_slice(&old.stdout).expect("json");
+    assert_eq!(old["error"]["code"], "signup_link_not_found");
+    json(&invitekit(
+        dir,
+        &[
+            "join",
+            &new_token,
+            "--email",
+            "ann@example.org",
+            "--json",
+            "--now",
+            T0,
+        ],
+    ));
     json(&invitekit(
         dir,
         &["signup-link", "disable", &id, "--json", "--now", T0],
     ));
+    let disabled = invitekit(
+        dir,
+        &[
+            "join",
+            &new_token,
+            "--email",
+            "al@example.org",
+            "--json",
+            "--now",
+            T0,
+        ],
+    );
+    assert_eq!(disabled.status.code(), Some(1), "{disabled:?}");
+    let disabled: Value = serde_json::from_slice(&disabled.stdout).expect("json");
+    assert_eq!(disabled["error"]["code"], "signup_link_disabled");
 
     // A 10,000-row CSV, past the 200 cap of pasted lists.
     let mut csv = String::from("Email Address;Name\n");
@@ -434,7 +483,7 @@ fn bulk_commands_groups_links_reports_and_a_10000_row_import() {
         .count();
     assert_eq!(
         rows,
-        1 + 10_000 + 5,
-        "header, the import, the admin, a, b, c and zoe"
+        1 + 10_000 + 6,
+        "header, the import, the admin, a, b, c, zoe and ann"
     );
 }
