@@ -377,7 +377,12 @@ fn check_dot_atom(local: &str) -> Result<(), ErrorCode> {
             let ok = if c.is_ascii() {
                 c == '.' || is_atext(c as u8)
             } else {
-                !c.is_control() && !c.is_whitespace() && c != '\u{FFFD}'
+                // A separator (`，` `、` `；`) would split the address when its normal form is
+                // pasted again: refused, so that the normal form always parses back to itself.
+                !c.is_control()
+                    && !c.is_whitespace()
+                    && c != '\u{FFFD}'
+                    && super::chars::separator(c).is_none()
             };
             if !ok {
                 chars_ok = false;
@@ -701,6 +706,11 @@ mod tests {
         assert_eq!(verdict("a..b@x.com"), Err(ErrorCode::LocalPartDots));
         assert_eq!(verdict("a@b@x.com"), Err(ErrorCode::InvalidLocalPart));
         assert_eq!(verdict("a\"b@x.com"), Err(ErrorCode::InvalidLocalPart));
+        // Found by the fuzzer: `<om；am@x.com>` was valid, but its normal form, pasted
+        // alone, is two entries.
+        assert_eq!(verdict("om；am@x.com"), Err(ErrorCode::InvalidLocalPart));
+        assert_eq!(verdict("om，am@x.com"), Err(ErrorCode::InvalidLocalPart));
+        assert_eq!(verdict("om、am@x.com"), Err(ErrorCode::InvalidLocalPart));
         assert_eq!(verdict("\"a b\"@x.com"), Err(ErrorCode::QuotedLocalPart));
         assert_eq!(verdict("a(c)@x.com"), Err(ErrorCode::Comment));
         let quoted = ParseOptions {
