@@ -30,7 +30,9 @@ mod memory;
 
 #[cfg(feature = "testkit")]
 pub mod conformance;
+pub mod document;
 
+pub use document::{DocumentStore, Documents, MemoryDocuments};
 pub use memory::MemoryStore;
 
 use chrono::{DateTime, Duration, Utc};
