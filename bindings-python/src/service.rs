@@ -311,6 +311,74 @@ impl Invitations {
         to_py(py, &found)
     }
 
+    /// Changes the organization's settings; the arguments left None keep their value.
+    /// Returns the organization.
+    #[pyo3(signature = (org, *, by, name = None, expiry_days = None, time_zone = None, email_binding = None, accept_url = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_organization<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        by: &str,
+        name: Option<String>,
+        expiry_days: Option<i64>,
+        time_zone: Option<&str>,
+        email_binding: Option<&Bound<'_, PyAny>>,
+        accept_url: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org = OrgId::new(org.to_owned());
+        let binding = email_binding
+            .filter(|b| !b.is_none())
+            .map(|b| convert::enum_from_py(b, "email_binding"))
+            .transpose()?;
+        let updated = run(py, || {
+            let by = self.member(&org, by)?;
+            let mut record = self.service.organization(&org)?;
+            if let Some(name) = name {
+                record.name = name;
+            }
+            if let Some(days) = expiry_days {
+                record.expiry = ExpiryWindow::new(days)?;
+            }
+            if let Some(zone) = time_zone {
+                record.time_zone = TimeZone::parse(zone)?;
+            }
+            if let Some(binding) = binding {
+                record.email_binding = binding;
+            }
+            if let Some(url) = accept_url {
+                record.accept_url = url;
+            }
+            self.service.update_organization(&by, &record)?;
+            Ok(record)
+        })?;
+        to_py(py, &updated)
+    }
+
+    /// The client `client` (by id or address) as a record dict: the client and its
+    /// invitations. The acting member must be allowed to see it.
+    #[pyo3(signature = (org, client, *, by))]
+    fn client<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        client: &str,
+        by: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org = OrgId::new(org.to_owned());
+        let record = run(py, || {
+            let by = self.member(&org, by)?;
+            let id = self.resolve(&org, &[client.to_owned()])?;
+            let id = id.first().ok_or_else(|| {
+                Error::new(ErrorKind::NotFound {
+                    code: invitekit::ErrorCode::ClientNotFound,
+                })
+            })?;
+            self.service.client(&org, &by, id)
+        })?;
+        to_py(py, &record)
+    }
+
     /// The client of `org` with address `email` (any role), as a record dict.
     fn client_by_email<'py>(
         &self,

@@ -305,3 +305,23 @@ def test_an_exception_in_a_python_store_comes_back_with_its_traceback() -> None:
 def test_a_store_object_without_the_methods_is_refused() -> None:
     with pytest.raises(TypeError, match="commit"):
         Invitations(store=object())
+
+
+def test_update_organization_and_read_one_client(inv: Invitations, outbox: Outbox) -> None:
+    updated = inv.update_organization(
+        "acme", by=ADMIN, name="Acme Inc", expiry_days=3, time_zone="Europe/Paris"
+    )
+    assert (updated["name"], updated["expiry"], updated["time_zone"]) == (
+        "Acme Inc", 3, "Europe/Paris"
+    )
+    assert inv.organization("acme")["name"] == "Acme Inc"
+    with pytest.raises(invitekit.InvalidInputError) as bad:
+        inv.update_organization("acme", by=ADMIN, expiry_days=0)
+    assert bad.value.code == "invalid_expiry_window"
+    inv.create_clients("acme", "jane@example.com", by=ADMIN, send=True)
+    assert "Acme Inc" in outbox.messages[0]["text"]
+    record = inv.client("acme", "jane@example.com", by=ADMIN)
+    assert record["client"]["email"]["address"] == "jane@example.com"
+    assert len(record["invitations"]) == 1
+    with pytest.raises(invitekit.NotFoundError):
+        inv.client("acme", "nobody@example.com", by=ADMIN)

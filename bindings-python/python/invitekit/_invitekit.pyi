@@ -734,6 +734,20 @@ class Invitations:
         """Creates an organization and its first admin (activated)."""
     def organization(self, org: str) -> OrganizationDict:
         """The organization ``org``."""
+    def update_organization(
+        self,
+        org: str,
+        *,
+        by: str,
+        name: Optional[str] = None,
+        expiry_days: Optional[int] = None,
+        time_zone: Optional[str] = None,
+        email_binding: Union[EmailBinding, str, None] = None,
+        accept_url: Optional[str] = None,
+    ) -> OrganizationDict:
+        """Changes the organization's settings; None keeps a value."""
+    def client(self, org: str, client: str, *, by: str) -> dict[str, Any]:
+        """The client record (by id or address), if the member may see it."""
     def client_by_email(self, org: str, email: str) -> dict[str, Any]:
         """The client record with address ``email``."""
     def create_clients(
