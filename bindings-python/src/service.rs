@@ -516,14 +516,8 @@ impl Invitations {
         subject: Option<String>,
         button: Option<String>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let org = OrgId::new(org.to_owned());
         let options = message_options(subject, button);
-        let done = run(py, || {
-            let by = self.member(&org, by)?;
-            let ids = self.resolve(&org, &clients)?;
-            self.service.send(&org, &by, &ids, &options)
-        })?;
-        outcomes(py, done)
+        self.bulk(py, org, clients, by, Bulk::Send(options))
     }
 
     /// Further invitations, each with a fresh window; earlier links stay valid until then.
@@ -537,14 +531,8 @@ impl Invitations {
         subject: Option<String>,
         button: Option<String>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let org = OrgId::new(org.to_owned());
         let options = message_options(subject, button);
-        let done = run(py, || {
-            let by = self.member(&org, by)?;
-            let ids = self.resolve(&org, &clients)?;
-            self.service.resend(&org, &by, &ids, &options)
-        })?;
-        outcomes(py, done)
+        self.bulk(py, org, clients, by, Bulk::Resend(options))
     }
 
     /// Revokes the clients' open invitations.
@@ -983,9 +971,10 @@ impl Invitations {
     }
 }
 
-/// The bulk commands without a message.
-#[derive(Clone, Copy)]
+/// The bulk commands on chosen clients.
 enum Bulk {
+    Send(MessageOptions),
+    Resend(MessageOptions),
     Revoke,
     Archive,
     Restore,
@@ -1004,7 +993,9 @@ impl Invitations {
         let done = run(py, || {
             let by = self.member(&org, by)?;
             let ids = self.resolve(&org, &clients)?;
-            match which {
+            match &which {
+                Bulk::Send(options) => self.service.send(&org, &by, &ids, options),
+                Bulk::Resend(options) => self.service.resend(&org, &by, &ids, options),
                 Bulk::Revoke => self.service.revoke(&org, &by, &ids),
                 Bulk::Archive => self.service.archive(&org, &by, &ids),
                 Bulk::Restore => self.service.restore(&org, &by, &ids),

@@ -546,14 +546,7 @@ pub fn list(global: &Global, args: &ListArgs) -> ExitCode {
         for c in &list.clients {
             let client = &c.record.client;
             table.row(vec![
-                (
-                    client
-                        .email
-                        .as_ref()
-                        .map_or("-", |e| e.address.as_str())
-                        .to_owned(),
-                    "",
-                ),
+                term::address_cell(client),
                 (client.name.clone().unwrap_or_default(), ""),
                 (client.role.label().to_owned(), ""),
                 (

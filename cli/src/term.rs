@@ -140,6 +140,12 @@ pub fn status_color(kind: StatusKind) -> &'static str {
     }
 }
 
+/// A table cell with a client's address, or `-` for a client without one.
+pub fn address_cell(client: &invitekit::model::Client) -> (String, &'static str) {
+    let address = client.email.as_ref().map_or("-", |e| e.address.as_str());
+    (address.to_owned(), "")
+}
+
 /// The text with control, invisible and direction-changing characters written as `\u{…}`
 /// escapes, so that what is printed is what was typed and cannot steer the terminal.
 pub fn printable(text: &str) -> String {

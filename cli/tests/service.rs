@@ -3,31 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{T0, invitekit, json};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-const T0: &str = "2026-11-21T09:00:00Z";
-
-/// Runs `invitekit ARGS` in `dir` (so `invitekit.db` and `outbox/` land there).
-fn invitekit(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_invitekit"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn json(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON document")
-}
 
 /// The token in the accept link of the `.eml` file sent to `to`.
 fn token_for(dir: &Path, to: &str) -> String {

@@ -4,21 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{T0, invitekit};
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-
-const T0: &str = "2026-11-21T09:00:00Z";
-
-fn invitekit(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_invitekit"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("the binary runs")
-}
 
 fn ok(output: Output) -> String {
     assert!(output.status.success(), "{output:?}");
