@@ -243,21 +243,34 @@ impl Invitations {
         })
     }
 
-    /// The service on the SQLite database at `path` (created with its schema on first use).
+    /// The service on the SQLite database at `path` (created with its schema on first use), or
+    /// on the PostgreSQL database of a `postgres://user@host/db` URL (migrated on first use;
+    /// `schema` keeps the tables in a schema of their own, created if missing).
     #[staticmethod]
-    #[pyo3(signature = (path, *, mailer = None, clock = None, deliver_inline = true))]
+    #[pyo3(signature = (path, *, mailer = None, clock = None, deliver_inline = true, schema = None))]
     fn open(
         py: Python<'_>,
         path: std::path::PathBuf,
         mailer: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
         deliver_inline: bool,
+        schema: Option<String>,
     ) -> PyResult<Invitations> {
         let (mailer, kept, clock) = parts(mailer, clock)?;
-        let store = run(py, || SqliteStore::open(&path))?;
+        let store: Arc<dyn Store> = match path.to_str() {
+            Some(url) if invitekit_postgres::is_postgres_url(url) => {
+                let options = invitekit_postgres::PgOptions {
+                    schema,
+                    ..invitekit_postgres::PgOptions::default()
+                };
+                Arc::new(run(py, || {
+                    invitekit_postgres::PgStore::connect_with(url, &options)
+                })?)
+            }
+            _ => Arc::new(run(py, || SqliteStore::open(&path))?),
+        };
         Ok(Invitations {
-            service: Service::new(Arc::new(store), mailer, clock)
-                .with_options(options(deliver_inline)),
+            service: Service::new(store, mailer, clock).with_options(options(deliver_inline)),
             kept,
         })
     }

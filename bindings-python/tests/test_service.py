@@ -8,7 +8,9 @@ Python whole, with Pythonic values and exceptions.
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -48,11 +50,30 @@ class Outbox:
 Make = Callable[..., Invitations]
 
 
-@pytest.fixture(params=["sqlite", "python-memory", "python-sqlite3"])
+def postgres_url() -> str:
+    """The test server's URL (``scripts/test`` starts one); skipped without it, unless in CI."""
+    url = os.environ.get("INVITEKIT_PG_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("INVITEKIT_PG_URL is not set (scripts/test starts a PostgreSQL server)")
+        pytest.skip("INVITEKIT_PG_URL is not set")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "python-memory", "python-sqlite3", "postgres"])
 def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Make]:
     """A factory of services on one store, all sharing it (as several app servers would)."""
     kind = request.param
     backend: Any = None
+    if kind == "postgres":
+        url = postgres_url()
+        schema = f"py_{uuid.uuid4().hex}"  # a schema of its own: tests run side by side
+
+        def on_postgres(**kwargs: Any) -> Invitations:
+            return Invitations.open(url, schema=schema, **kwargs)
+
+        yield on_postgres
+        return
     if kind == "python-memory":
         backend = MemoryBackend()
     elif kind == "python-sqlite3":

@@ -21,6 +21,7 @@ use invitekit::message::MessageOptions;
 use invitekit::model::{GroupId, Identity, OrgId, ProgramId, Role};
 use invitekit::policy::{ExpiryWindow, TimeZone};
 use invitekit::service::{ClientFilter, EntryOutcome, Invitations, NewClients, NewOrganization};
+use invitekit::store::Store;
 use invitekit::{Error, ErrorKind};
 use invitekit_sqlite::SqliteStore;
 use lettre::message::Mailbox;
@@ -39,7 +40,8 @@ const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// The options every service command takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The database file (created with its schema on first use).
+    /// The database: a SQLite file (created with its schema on first use), or a
+    /// `postgres://user@host/db` URL (its schema migrated on first use).
     #[arg(
         long,
         global = true,
@@ -228,7 +230,12 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) fn open(global: &Global) -> Result<Session, Error> {
-        let store = Arc::new(SqliteStore::open(&global.db)?);
+        let store: Arc<dyn Store> = match global.db.to_str() {
+            Some(url) if invitekit_postgres::is_postgres_url(url) => {
+                Arc::new(invitekit_postgres::PgStore::connect(url)?)
+            }
+            _ => Arc::new(SqliteStore::open(&global.db)?),
+        };
         let clock: Arc<dyn Clock> = match global.now {
             Some(now) => Arc::new(FixedClock::new(now)),
             None => Arc::new(SystemClock),

@@ -714,8 +714,10 @@ class Invitations:
         mailer: Optional[Any] = None,
         clock: Optional[FixedClock] = None,
         deliver_inline: bool = True,
+        schema: Optional[str] = None,
     ) -> Invitations:
-        """The service on the SQLite database at ``path`` (created on first use)."""
+        """The service on the SQLite database at ``path`` (created on first use), or on the
+        PostgreSQL database of a ``postgres://`` URL (``schema``: the tables' own schema)."""
     def now(self) -> datetime:
         """The instant the service's clock shows."""
     def sent_messages(self) -> list[dict[str, Any]]:

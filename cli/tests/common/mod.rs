@@ -31,3 +31,18 @@ pub fn json(output: &Output) -> Value {
     );
     serde_json::from_slice(&output.stdout).expect("one JSON document")
 }
+
+/// The token in the accept link of the `.eml` file sent to `to`.
+pub fn token_for(dir: &Path, to: &str) -> String {
+    for entry in std::fs::read_dir(dir.join("outbox")).expect("outbox folder") {
+        let eml = std::fs::read_to_string(entry.expect("entry").path()).expect("eml");
+        if eml.contains(&format!("To: {to}\r\n")) {
+            assert!(eml.starts_with("From: "), "{eml}");
+            assert!(eml.contains("MIME-Version: 1.0\r\n"));
+            assert!(eml.contains("Content-Type: multipart/alternative"));
+            let start = eml.find("/invitations/").expect("accept link") + "/invitations/".len();
+            return eml[start..start + 43].to_owned();
+        }
+    }
+    panic!("no .eml to {to}");
+}
