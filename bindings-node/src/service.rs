@@ -376,18 +376,9 @@ fn role(name: Option<&str>) -> Result<Option<Role>, Error> {
     name.map(str::parse::<Role>).transpose()
 }
 
-/// Clients named by id, or by address when the text holds an `@`.
+/// Clients named by id or address (see [`Service::client_ids_for`]).
 fn resolve(service: &Service, org: &OrgId, clients: &[String]) -> Result<Vec<ClientId>, Error> {
-    clients
-        .iter()
-        .map(|c| {
-            if c.contains('@') {
-                Ok(service.client_by_email(org, c)?.client.id)
-            } else {
-                Ok(ClientId::new(c.clone()))
-            }
-        })
-        .collect()
+    service.client_ids_for(org, clients)
 }
 
 /// One client named by id or address.
@@ -404,22 +395,12 @@ fn resolve_one(service: &Service, org: &OrgId, client: &str) -> Result<ClientId,
 
 /// A group named by id or name.
 fn group_id(service: &Service, org: &OrgId, group: &str) -> Result<GroupId, Error> {
-    match service.group(org, &GroupId::new(group.to_owned())) {
-        Ok(found) => Ok(found.id),
-        Err(_) => Ok(service.group_named(org, group)?.id),
-    }
+    Ok(service.group_for(org, group)?.id)
 }
 
 /// A program named by id or name.
 fn program_id(service: &Service, org: &OrgId, program: &str) -> Result<ProgramId, Error> {
-    if let Some(found) = service
-        .programs(org)?
-        .into_iter()
-        .find(|p| p.id.as_str() == program)
-    {
-        return Ok(found.id);
-    }
-    Ok(service.program_named(org, program)?.id)
+    Ok(service.program_for(org, program)?.id)
 }
 
 impl CreateClientsOptions {

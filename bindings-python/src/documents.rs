@@ -127,8 +127,3 @@ pub(crate) fn store_from_py(object: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Store
     });
     Ok(Arc::new(DocumentStore::new(documents)))
 }
-
-/// Adds nothing yet: the protocol is documented in Python (`invitekit.DocumentBackend`).
-pub(crate) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}

@@ -83,7 +83,8 @@ fn message_options(subject: Option<String>, button: Option<String>) -> MessageOp
     }
 }
 
-fn role(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Role>> {
+/// A role given as an `invitekit.Role` or its code, or None.
+fn role_from_py(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Role>> {
     value
         .filter(|v| !v.is_none())
         .map(|v| convert::enum_from_py::<Role>(v, "role"))
@@ -158,37 +159,17 @@ impl Invitations {
         self.service.member(org, by)
     }
 
-    /// Clients named by id, or by address when the text holds an `@`.
+    /// Clients named by id or address (see [`Service::client_ids_for`]).
     fn resolve(&self, org: &OrgId, clients: &[String]) -> Result<Vec<ClientId>, Error> {
-        clients
-            .iter()
-            .map(|c| {
-                if c.contains('@') {
-                    Ok(self.service.client_by_email(org, c)?.client.id)
-                } else {
-                    Ok(ClientId::new(c.clone()))
-                }
-            })
-            .collect()
+        self.service.client_ids_for(org, clients)
     }
 
     fn group_id(&self, org: &OrgId, group: &str) -> Result<GroupId, Error> {
-        match self.service.group(org, &GroupId::new(group.to_owned())) {
-            Ok(found) => Ok(found.id),
-            Err(_) => Ok(self.service.group_named(org, group)?.id),
-        }
+        Ok(self.service.group_for(org, group)?.id)
     }
 
     fn program_id(&self, org: &OrgId, program: &str) -> Result<ProgramId, Error> {
-        if let Some(found) = self
-            .service
-            .programs(org)?
-            .into_iter()
-            .find(|p| p.id.as_str() == program)
-        {
-            return Ok(found.id);
-        }
-        Ok(self.service.program_named(org, program)?.id)
+        Ok(self.service.program_for(org, program)?.id)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -426,7 +407,7 @@ impl Invitations {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org = OrgId::new(org.to_owned());
-        let role = role_of(role)?;
+        let role = role_from_py(role)?;
         host::clear();
         let report = py.detach(|| {
             let by = self.member(&org, by)?;
@@ -474,7 +455,7 @@ impl Invitations {
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org = OrgId::new(org.to_owned());
-        let role = role_of(role)?;
+        let role = role_from_py(role)?;
         let bytes: Vec<u8> = if let Ok(b) = data.cast::<PyBytes>() {
             b.as_bytes().to_vec()
         } else if let Ok(s) = data.cast::<PyString>() {
@@ -684,7 +665,7 @@ impl Invitations {
         limit: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org = OrgId::new(org.to_owned());
-        let role = role_of(role)?;
+        let role = role_from_py(role)?;
         let status = status
             .filter(|s| !s.is_none())
             .map(|s| convert::enum_from_py(s, "status"))
@@ -846,7 +827,7 @@ impl Invitations {
     ) -> PyResult<(Bound<'py, PyAny>, String)> {
         let org = OrgId::new(org.to_owned());
         let new = NewSignupLink {
-            role: role_of(role)?.unwrap_or(Role::Client),
+            role: role_from_py(role)?.unwrap_or(Role::Client),
             max_uses,
             allowed_domains,
         };
@@ -1018,14 +999,9 @@ impl Invitations {
     }
 }
 
-fn role_of(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Role>> {
-    role(value)
-}
-
 /// Adds `Invitations` and `FixedClock` to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Invitations>()?;
     m.add_class::<FixedClock>()?;
-    crate::documents::register(m)?;
     Ok(())
 }

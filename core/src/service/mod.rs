@@ -1763,6 +1763,65 @@ impl Invitations {
             .ok_or_else(|| not_found(ErrorCode::ProgramNotFound))
     }
 
+    /// The group of `org` a host names by id or, when no group has that id, by name (as
+    /// [`Invitations::group_named`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::GroupNotFound`] when neither matches; store errors as they are.
+    pub fn group_for(&self, org: &OrgId, reference: &str) -> Result<Group, Error> {
+        let groups = self.store.groups(org)?;
+        if let Some(group) = groups.iter().find(|g| g.id.as_str() == reference) {
+            return Ok(group.clone());
+        }
+        let key = name_key(reference);
+        groups
+            .into_iter()
+            .find(|g| name_key(&g.name) == key)
+            .ok_or_else(|| not_found(ErrorCode::GroupNotFound))
+    }
+
+    /// The program of `org` a host names by id or, when no program has that id, by name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::ProgramNotFound`] when neither matches; store errors as they are.
+    pub fn program_for(&self, org: &OrgId, reference: &str) -> Result<Program, Error> {
+        let programs = self.store.programs(org)?;
+        if let Some(program) = programs.iter().find(|p| p.id.as_str() == reference) {
+            return Ok(program.clone());
+        }
+        let key = name_key(reference);
+        programs
+            .into_iter()
+            .find(|p| name_key(&p.name) == key)
+            .ok_or_else(|| not_found(ErrorCode::ProgramNotFound))
+    }
+
+    /// The clients a host names each by address (a text with an `@`, looked up by its dedup
+    /// key) or by id (taken as it is: a command on an unknown id reports `client_not_found` for
+    /// that client).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorCode::ClientNotFound`] for an address no client has; store errors.
+    pub fn client_ids_for(
+        &self,
+        org: &OrgId,
+        references: &[String],
+    ) -> Result<Vec<ClientId>, Error> {
+        references
+            .iter()
+            .map(|reference| {
+                if reference.contains('@') {
+                    Ok(self.client_by_email(org, reference)?.client.id)
+                } else {
+                    Ok(ClientId::new(reference.clone()))
+                }
+            })
+            .collect()
+    }
+
     /// Creates a program.
     ///
     /// # Errors
