@@ -29,70 +29,16 @@ use napi::Status;
 use napi_derive::napi;
 use serde_json::{Map, Value, json};
 
-use crate::parse::Utf16Offsets;
+use invitekit::address::offsets::Utf16Offsets;
 
 /// The start of the message of the `cause` that carries an encoded invitekit error. `index.js`
 /// has the same text.
 pub(crate) const MARKER: &str = "invitekit:error:";
 
-/// The family of a code: the Python package's exception class, in snake_case.
-///
-/// | family | codes |
-/// |---|---|
-/// | `invalid_addresses` | every entry code, `missing_email`, `invalid_batch`, `empty_batch` |
-/// | `invalid_input` | `input_too_large`, `invalid_utf8`, `invalid_role`, `invalid_status`, `invalid_expiry_window`, `invalid_time_zone`, `invalid_token`, `no_email_column`, `invalid_message_text`, `invalid_url` |
-/// | `forbidden` | `forbidden`, `email_mismatch`, `email_domain_not_allowed` |
-/// | `not_found` | `client_not_found`, `invitation_not_found`, `organization_not_found`, `group_not_found`, `program_not_found`, `signup_link_not_found`, `message_not_found` |
-/// | `already_exists` | `client_exists`, `invitation_exists`, `organization_exists`, `group_exists` |
-/// | `expired` | `invitation_expired`, `invitation_revoked`, `signup_link_disabled`, `signup_link_exhausted` |
-/// | `conflict` | `already_invited`, `not_invited`, `already_activated`, `client_archived`, `already_archived`, `not_archived`, `no_email`, `conflict` |
-/// | `storage` | `storage_failed`, `read_failed`, `write_failed`, `entropy_unavailable` |
-/// | `delivery` | `delivery_failed` |
+/// The family of a code ([`invitekit::ErrorFamily`], the Python package's exception class), in
+/// snake_case.
 pub(crate) fn family(code: ErrorCode) -> &'static str {
-    use ErrorCode as C;
-    if code.is_entry_code() {
-        return "invalid_addresses";
-    }
-    match code {
-        C::MissingEmail | C::InvalidBatch | C::EmptyBatch => "invalid_addresses",
-        C::InputTooLarge
-        | C::InvalidUtf8
-        | C::InvalidRole
-        | C::InvalidStatus
-        | C::InvalidExpiryWindow
-        | C::InvalidTimeZone
-        | C::InvalidToken
-        | C::NoEmailColumn
-        | C::InvalidMessageText
-        | C::InvalidUrl => "invalid_input",
-        C::Forbidden | C::EmailMismatch | C::EmailDomainNotAllowed => "forbidden",
-        C::ClientNotFound
-        | C::InvitationNotFound
-        | C::OrganizationNotFound
-        | C::GroupNotFound
-        | C::ProgramNotFound
-        | C::SignupLinkNotFound
-        | C::MessageNotFound => "not_found",
-        C::ClientExists | C::InvitationExists | C::OrganizationExists | C::GroupExists => {
-            "already_exists"
-        }
-        C::InvitationExpired
-        | C::InvitationRevoked
-        | C::SignupLinkDisabled
-        | C::SignupLinkExhausted => "expired",
-        C::AlreadyInvited
-        | C::NotInvited
-        | C::AlreadyActivated
-        | C::ClientArchived
-        | C::AlreadyArchived
-        | C::NotArchived
-        | C::NoEmail
-        | C::Conflict => "conflict",
-        C::StorageFailed | C::ReadFailed | C::WriteFailed | C::EntropyUnavailable => "storage",
-        C::DeliveryFailed => "delivery",
-        // A code published after this binding was written: the generic family.
-        _ => "invitekit",
-    }
+    code.family().as_str()
 }
 
 /// The particulars of an error's kind, as `.details` (camelCase keys).

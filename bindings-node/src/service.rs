@@ -531,7 +531,7 @@ impl Invitations {
                             service.create_clients(&org, &by, &text, &new)?
                         };
                         // Entries point into `text` by JS string index (UTF-16 code units).
-                        let mut offsets = crate::parse::Utf16Offsets::new(&text);
+                        let mut offsets = invitekit::address::offsets::Utf16Offsets::new(&text);
                         for entry in &mut report.entries {
                             entry.start = offsets.at(entry.start);
                             entry.end = offsets.at(entry.end);

@@ -24,7 +24,7 @@
 //! `BaseException` (not `Exception`, so a broad `except Exception` does not hide it); the
 //! interpreter goes on.
 
-use invitekit::{Error, ErrorCode, ErrorKind};
+use invitekit::{Error, ErrorCode, ErrorFamily, ErrorKind};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -108,52 +108,19 @@ enum Family {
     Delivery,
 }
 
-/// The family of a code (see the module doc's table).
+/// The family of a code (see the module doc's table): the core's, one class each.
 fn family(code: ErrorCode) -> Family {
-    use ErrorCode as C;
-    if code.is_entry_code() {
-        return Family::InvalidAddresses;
-    }
-    match code {
-        C::MissingEmail | C::InvalidBatch | C::EmptyBatch => Family::InvalidAddresses,
-        C::InputTooLarge
-        | C::InvalidUtf8
-        | C::InvalidRole
-        | C::InvalidStatus
-        | C::InvalidExpiryWindow
-        | C::InvalidTimeZone
-        | C::InvalidToken
-        | C::NoEmailColumn
-        | C::InvalidMessageText
-        | C::InvalidUrl => Family::InvalidInput,
-        C::Forbidden | C::EmailMismatch | C::EmailDomainNotAllowed => Family::Forbidden,
-        C::ClientNotFound
-        | C::InvitationNotFound
-        | C::OrganizationNotFound
-        | C::GroupNotFound
-        | C::ProgramNotFound
-        | C::SignupLinkNotFound
-        | C::MessageNotFound => Family::NotFound,
-        C::ClientExists | C::InvitationExists | C::OrganizationExists | C::GroupExists => {
-            Family::AlreadyExists
-        }
-        C::InvitationExpired
-        | C::InvitationRevoked
-        | C::SignupLinkDisabled
-        | C::SignupLinkExhausted => Family::Expired,
-        C::AlreadyInvited
-        | C::NotInvited
-        | C::AlreadyActivated
-        | C::ClientArchived
-        | C::AlreadyArchived
-        | C::NotArchived
-        | C::NoEmail
-        | C::Conflict => Family::Conflict,
-        C::StorageFailed | C::ReadFailed | C::WriteFailed | C::EntropyUnavailable => {
-            Family::Storage
-        }
-        C::DeliveryFailed => Family::Delivery,
-        // A code published after this binding was written: the base class still carries it.
+    match code.family() {
+        ErrorFamily::InvalidAddresses => Family::InvalidAddresses,
+        ErrorFamily::InvalidInput => Family::InvalidInput,
+        ErrorFamily::Forbidden => Family::Forbidden,
+        ErrorFamily::NotFound => Family::NotFound,
+        ErrorFamily::AlreadyExists => Family::AlreadyExists,
+        ErrorFamily::Expired => Family::Expired,
+        ErrorFamily::Conflict => Family::Conflict,
+        ErrorFamily::Storage => Family::Storage,
+        ErrorFamily::Delivery => Family::Delivery,
+        // A family added after this binding was written: the base class still carries the code.
         _ => Family::Base,
     }
 }

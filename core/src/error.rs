@@ -203,6 +203,135 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The family this code belongs to: what kind of failure it is, for a host to map to its
+    /// own idiom (an exception class, an HTTP status, a form error). Every binding uses these
+    /// families: Python's exception classes, Node's `errorFamily`, Kotlin's and Swift's error
+    /// cases.
+    ///
+    /// ```
+    /// use invitekit::{ErrorCode, ErrorFamily};
+    /// assert_eq!(ErrorCode::Duplicate.family(), ErrorFamily::InvalidAddresses);
+    /// assert_eq!(ErrorCode::InvitationExpired.family(), ErrorFamily::Expired);
+    /// assert_eq!(ErrorFamily::NotFound.as_str(), "not_found");
+    /// ```
+    pub const fn family(self) -> ErrorFamily {
+        use ErrorCode as C;
+        if self.is_entry_code() {
+            return ErrorFamily::InvalidAddresses;
+        }
+        match self {
+            C::MissingEmail | C::InvalidBatch | C::EmptyBatch => ErrorFamily::InvalidAddresses,
+            C::Forbidden | C::EmailMismatch | C::EmailDomainNotAllowed => ErrorFamily::Forbidden,
+            C::ClientNotFound
+            | C::InvitationNotFound
+            | C::OrganizationNotFound
+            | C::GroupNotFound
+            | C::ProgramNotFound
+            | C::SignupLinkNotFound
+            | C::MessageNotFound => ErrorFamily::NotFound,
+            C::ClientExists | C::InvitationExists | C::OrganizationExists | C::GroupExists => {
+                ErrorFamily::AlreadyExists
+            }
+            C::InvitationExpired
+            | C::InvitationRevoked
+            | C::SignupLinkDisabled
+            | C::SignupLinkExhausted => ErrorFamily::Expired,
+            C::AlreadyInvited
+            | C::NotInvited
+            | C::AlreadyActivated
+            | C::ClientArchived
+            | C::AlreadyArchived
+            | C::NotArchived
+            | C::NoEmail
+            | C::Conflict => ErrorFamily::Conflict,
+            C::StorageFailed | C::ReadFailed | C::WriteFailed | C::EntropyUnavailable => {
+                ErrorFamily::Storage
+            }
+            C::DeliveryFailed => ErrorFamily::Delivery,
+            C::InputTooLarge
+            | C::InvalidUtf8
+            | C::InvalidRole
+            | C::InvalidStatus
+            | C::InvalidExpiryWindow
+            | C::InvalidTimeZone
+            | C::InvalidToken
+            | C::NoEmailColumn
+            | C::InvalidMessageText
+            | C::InvalidUrl => ErrorFamily::InvalidInput,
+            // Entry codes, answered above; listing them here too would repeat the published
+            // list's first part.
+            _ => ErrorFamily::InvalidAddresses,
+        }
+    }
+}
+
+/// What kind of failure an [`ErrorCode`] is ([`ErrorCode::family`]).
+///
+/// | family | codes |
+/// |---|---|
+/// | `invalid_addresses` | every entry code, `missing_email`, `invalid_batch`, `empty_batch` |
+/// | `invalid_input` | `input_too_large`, `invalid_utf8`, `invalid_role`, `invalid_status`, `invalid_expiry_window`, `invalid_time_zone`, `invalid_token`, `no_email_column`, `invalid_message_text`, `invalid_url` |
+/// | `forbidden` | `forbidden`, `email_mismatch`, `email_domain_not_allowed` |
+/// | `not_found` | `client_not_found`, `invitation_not_found`, `organization_not_found`, `group_not_found`, `program_not_found`, `signup_link_not_found`, `message_not_found` |
+/// | `already_exists` | `client_exists`, `invitation_exists`, `organization_exists`, `group_exists` |
+/// | `expired` | the link no longer works: `invitation_expired`, `invitation_revoked`, `signup_link_disabled`, `signup_link_exhausted` |
+/// | `conflict` | the record's state refuses the command: `already_invited`, `not_invited`, `already_activated`, `client_archived`, `already_archived`, `not_archived`, `no_email`, and `conflict` (a lost compare-and-set) |
+/// | `storage` | something outside invitekit failed: `storage_failed`, `read_failed`, `write_failed`, `entropy_unavailable` |
+/// | `delivery` | `delivery_failed` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorFamily {
+    /// Addresses are not acceptable; the error lists the entries at fault.
+    InvalidAddresses,
+    /// The input is malformed.
+    InvalidInput,
+    /// The acting member or the accepting identity is not allowed.
+    Forbidden,
+    /// A record does not exist.
+    NotFound,
+    /// A record exists already.
+    AlreadyExists,
+    /// A link no longer works.
+    Expired,
+    /// The record's state refuses the command, or a compare-and-set lost.
+    Conflict,
+    /// Something outside invitekit failed: the store, a reader or writer, the entropy source.
+    Storage,
+    /// The mailer failed.
+    Delivery,
+}
+
+impl ErrorFamily {
+    /// Every family, in the order of the table above.
+    pub const ALL: &'static [ErrorFamily] = &[
+        ErrorFamily::InvalidAddresses,
+        ErrorFamily::InvalidInput,
+        ErrorFamily::Forbidden,
+        ErrorFamily::NotFound,
+        ErrorFamily::AlreadyExists,
+        ErrorFamily::Expired,
+        ErrorFamily::Conflict,
+        ErrorFamily::Storage,
+        ErrorFamily::Delivery,
+    ];
+
+    /// The family's snake_case name, for example `"not_found"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorFamily::InvalidAddresses => "invalid_addresses",
+            ErrorFamily::InvalidInput => "invalid_input",
+            ErrorFamily::Forbidden => "forbidden",
+            ErrorFamily::NotFound => "not_found",
+            ErrorFamily::AlreadyExists => "already_exists",
+            ErrorFamily::Expired => "expired",
+            ErrorFamily::Conflict => "conflict",
+            ErrorFamily::Storage => "storage",
+            ErrorFamily::Delivery => "delivery",
+        }
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -543,5 +672,27 @@ mod tests {
             );
             assert!(!code.meaning().is_empty());
         }
+    }
+
+    #[test]
+    fn only_entry_codes_and_batch_refusals_are_invalid_addresses() {
+        // A code published later that nobody placed in a family falls into `invalid_addresses`
+        // (the match's last arm): this catches it.
+        let batch = [
+            ErrorCode::MissingEmail,
+            ErrorCode::InvalidBatch,
+            ErrorCode::EmptyBatch,
+        ];
+        for &code in ErrorCode::ALL {
+            let expected = code.is_entry_code() || batch.contains(&code);
+            assert_eq!(
+                code.family() == ErrorFamily::InvalidAddresses,
+                expected,
+                "{code}"
+            );
+        }
+        let used: std::collections::HashSet<_> =
+            ErrorCode::ALL.iter().map(|code| code.family()).collect();
+        assert_eq!(used.len(), ErrorFamily::ALL.len());
     }
 }

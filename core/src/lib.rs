@@ -34,7 +34,7 @@ pub mod store;
 pub mod testkit;
 pub mod token;
 
-pub use error::{EntryError, Error, ErrorCode, ErrorKind};
+pub use error::{EntryError, Error, ErrorCode, ErrorFamily, ErrorKind};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -464,9 +464,12 @@ pub enum Subject {
 }
 
 /// What happened. Serialized with a `type` tag in snake_case.
+///
+/// Exhaustive on purpose: the Kotlin and Swift bindings declare the same cases
+/// (`bindings-uniffi/src/types.rs`), and a new kind of event should fail their build until they
+/// do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum Action {
     /// A client record was created.
     ClientCreated {

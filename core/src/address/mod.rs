@@ -86,6 +86,7 @@
 mod chars;
 mod group;
 mod lexer;
+pub mod offsets;
 mod validate;
 
 use std::fmt;
