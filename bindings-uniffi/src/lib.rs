@@ -3,6 +3,9 @@
 uniffi::setup_scaffolding!();
 
 mod errors;
+mod helpers;
+mod parse;
+mod service;
 mod types;
 
 pub use errors::InvitekitError;

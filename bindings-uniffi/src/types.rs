@@ -23,7 +23,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 use invitekit::access::{Member, Operation, OrgOperation, Permission};
 use invitekit::lifecycle::{CommandKind, LinkState, Outcome, Preview, Status, StatusKind};
-use invitekit::mailer::DeliveryState;
+use invitekit::mailer::{DeliveryState, OutboxMessage};
 use invitekit::message::Message;
 use invitekit::model::{
     Action, Actor, Assignment, Client, ClientId, CompanyId, Email, Event, Group, GroupId, Identity,
@@ -621,4 +621,31 @@ pub struct Message {
     pub text: String,
     /// The HTML part: a whole HTML document.
     pub html: String,
+}
+
+/// A message in the outbox: what a mailer's `send` receives, and what `outbox()` lists.
+#[uniffi::remote(Record)]
+pub struct OutboxMessage {
+    /// Its id: stable across retries, use it as the provider's idempotency key.
+    pub id: MessageId,
+    /// The organization.
+    pub org: OrgId,
+    /// The client it goes to.
+    pub client: ClientId,
+    /// The invitation it carries, if any.
+    pub invitation: Option<InvitationId>,
+    /// The rendered email (its bodies hold the accept link).
+    pub message: Message,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// How many times it was handed to a mailer before.
+    pub attempts: u32,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+    /// When it was delivered.
+    pub sent_at: Option<Timestamp>,
+    /// What the last failed delivery said.
+    pub last_error: Option<String>,
+    /// Until when a worker holds it.
+    pub claimed_until: Option<Timestamp>,
 }
