@@ -261,7 +261,12 @@ impl InvitekitError {
             }
             _ => Vec::new(),
         };
-        Self::build(error.code(), error.to_string(), details(error.kind()), entries)
+        Self::build(
+            error.code(),
+            error.to_string(),
+            details(error.kind()),
+            entries,
+        )
     }
 
     /// The stable code.
@@ -342,7 +347,7 @@ impl InvitekitError {
 
 impl From<Error> for InvitekitError {
     /// The core's error; a refused batch's entries keep their byte offsets (use
-    /// [`InvitekitError::in_text`] when the pasted text is at hand).
+    /// `InvitekitError::in_text` when the pasted text is at hand).
     fn from(error: Error) -> Self {
         Self::convert(error, None)
     }
@@ -405,4 +410,63 @@ pub fn error_meaning(code: String) -> Option<String> {
 pub fn error_family(code: String) -> Option<String> {
     let code = code.parse::<ErrorCode>().ok()?;
     Some(code.family().as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_lands_in_its_family_with_its_code() {
+        for &code in ErrorCode::ALL {
+            let error = InvitekitError::build(code, code.to_string(), HashMap::new(), Vec::new());
+            let family = match error {
+                InvitekitError::InvalidAddresses { .. } => ErrorFamily::InvalidAddresses,
+                InvitekitError::InvalidInput { .. } => ErrorFamily::InvalidInput,
+                InvitekitError::Forbidden { .. } => ErrorFamily::Forbidden,
+                InvitekitError::NotFound { .. } => ErrorFamily::NotFound,
+                InvitekitError::AlreadyExists { .. } => ErrorFamily::AlreadyExists,
+                InvitekitError::Expired { .. } => ErrorFamily::Expired,
+                InvitekitError::Conflict { .. } => ErrorFamily::Conflict,
+                InvitekitError::Storage { .. } => ErrorFamily::Storage,
+                InvitekitError::Delivery { .. } => ErrorFamily::Delivery,
+            };
+            assert_eq!(family, code.family(), "{code}");
+            assert_eq!(error.code(), code);
+        }
+    }
+
+    #[test]
+    fn a_refused_batch_points_into_the_text_by_utf16_offsets() {
+        let text = "Zoë <zoe@example.com>, 😀 bad@@example.com";
+        let options = invitekit::address::ParseOptions::default();
+        let list = invitekit::address::parse(text, &options).expect("parses");
+        let entries: Vec<invitekit::EntryError> = list
+            .entries
+            .iter()
+            .filter(|e| e.error().is_some())
+            .map(|e| invitekit::EntryError {
+                index: e.index(),
+                line: e.line() as u64,
+                column: e.column() as u64,
+                start: e.start(),
+                end: e.end(),
+                text: e.raw().to_owned(),
+                code: e.error().unwrap_or(ErrorCode::NotAnAddress),
+                duplicate_of: None,
+            })
+            .collect();
+        let error = Error::new(ErrorKind::InvalidBatch { entries });
+        let InvitekitError::InvalidAddresses { entries, code, .. } =
+            InvitekitError::in_text(error, text)
+        else {
+            panic!("not InvalidAddresses");
+        };
+        assert_eq!(code, ErrorCode::InvalidBatch);
+        let utf16: Vec<u16> = text.encode_utf16().collect();
+        for entry in entries {
+            let slice = String::from_utf16_lossy(&utf16[entry.start as usize..entry.end as usize]);
+            assert_eq!(slice, entry.text);
+        }
+    }
 }

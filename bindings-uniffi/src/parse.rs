@@ -5,10 +5,10 @@
 //! core counts bytes, and [`Utf16Offsets`] converts them in one pass (none for ASCII). Columns
 //! count characters (code points), as the core does.
 
+use invitekit::ErrorCode;
 use invitekit::address::offsets::Utf16Offsets;
 use invitekit::address::{self, DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_INPUT_BYTES};
 use invitekit::model::Email;
-use invitekit::ErrorCode;
 
 use crate::errors::InvitekitError;
 
@@ -52,8 +52,7 @@ pub struct ParseOptions {
 }
 
 // The record's defaults above spell out the core's.
-const _: () =
-    assert!(DEFAULT_MAX_ADDRESSES == 200 && DEFAULT_MAX_INPUT_BYTES == 65536);
+const _: () = assert!(DEFAULT_MAX_ADDRESSES == 200 && DEFAULT_MAX_INPUT_BYTES == 65536);
 
 impl Default for ParseOptions {
     fn default() -> Self {

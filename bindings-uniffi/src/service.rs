@@ -813,7 +813,9 @@ impl Invitations {
         let (org, member) = self.acting(&org, &by)?;
         let ids = self.ids(&org, &clients)?;
         let message = message_options(subject, button);
-        Ok(outcomes(self.service.resend(&org, &member, &ids, &message)?))
+        Ok(outcomes(
+            self.service.resend(&org, &member, &ids, &message)?,
+        ))
     }
 
     /// Revokes each client's open invitations.
@@ -873,7 +875,12 @@ impl Invitations {
                 Assignment::Staff(Some(resolve_one(service, &org, &staff)?))
             }
         };
-        Ok(outcomes(service.assign(&org, &member, &ids, &assignment)?))
+        Ok(outcomes(service.assign(
+            &org,
+            &member,
+            &ids,
+            &assignment,
+        )?))
     }
 
     /// The clients with an address who were never invited (the report platforms show before
@@ -907,9 +914,10 @@ impl Invitations {
         let (org, member) = self.acting(&org, &by)?;
         let except = self.ids(&org, &except)?;
         let message = message_options(subject, button);
-        Ok(outcomes(self.service.invite_never_invited(
-            &org, &member, &except, &message,
-        )?))
+        Ok(outcomes(
+            self.service
+                .invite_never_invited(&org, &member, &except, &message)?,
+        ))
     }
 
     /// A page of the client table, filtered, with statuses now and the counts of every match.
@@ -1103,7 +1111,11 @@ impl Invitations {
 
     /// Joins through a sign-up link's token as the signed-in identity `email`: an activated
     /// client.
-    pub fn join(&self, token: String, email: String) -> Result<ClientWithInvitations, InvitekitError> {
+    pub fn join(
+        &self,
+        token: String,
+        email: String,
+    ) -> Result<ClientWithInvitations, InvitekitError> {
         let identity = Identity::from_email(&email, &Default::default())?;
         Ok(self.service.join(&token, &identity)?.into())
     }

@@ -21,6 +21,7 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
+use invitekit::ErrorCode;
 use invitekit::access::{Member, Operation, OrgOperation, Permission};
 use invitekit::lifecycle::{CommandKind, LinkState, Outcome, Preview, Status, StatusKind};
 use invitekit::mailer::{DeliveryState, OutboxMessage};
@@ -32,7 +33,6 @@ use invitekit::model::{
 };
 use invitekit::policy::{EmailBinding, ExpiryWindow, TimeZone};
 use invitekit::token::TokenHash;
-use invitekit::ErrorCode;
 
 use crate::errors::InvitekitError;
 
@@ -55,7 +55,16 @@ macro_rules! id_types {
         });)+
     };
 }
-id_types!(OrgId, ClientId, InvitationId, GroupId, ProgramId, CompanyId, SignupLinkId, MessageId);
+id_types!(
+    OrgId,
+    ClientId,
+    InvitationId,
+    GroupId,
+    ProgramId,
+    CompanyId,
+    SignupLinkId,
+    MessageId
+);
 
 /// A core error as a lift failure that uniffi hands back as the call's own error (it downcasts
 /// a lift failure to the function's error type).
