@@ -46,111 +46,85 @@ pub struct EntryError {
     pub duplicate_of: Option<u64>,
 }
 
-/// Every failure of invitekit, by family, with its stable code (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
-pub enum InvitekitError {
+/// Declares [`InvitekitError`] with one case per family, each with the same fields, and the
+/// functions that build and read them by family.
+macro_rules! families {
+    ($( $(#[$doc:meta])* $case:ident = $family:ident; )+) => {
+        /// Every failure of invitekit, by family, with its stable code (see the module
+        /// documentation).
+        #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+        pub enum InvitekitError {
+            $(
+                $(#[$doc])*
+                $case {
+                    /// The code.
+                    code: ErrorCode,
+                    /// The message, `"code: text"`.
+                    reason: String,
+                    /// The particulars, by name.
+                    details: HashMap<String, String>,
+                    /// For `invalid_batch`, the entries at fault; else empty.
+                    entries: Vec<EntryError>,
+                },
+            )+
+        }
+
+        impl InvitekitError {
+            /// The error of `code` with this message, particulars and entries, in its code's
+            /// family.
+            fn build(
+                code: ErrorCode,
+                reason: String,
+                details: HashMap<String, String>,
+                entries: Vec<EntryError>,
+            ) -> Self {
+                match code.family() {
+                    $( ErrorFamily::$family => InvitekitError::$case { code, reason, details, entries }, )+
+                    // A family added to the core after this binding was written.
+                    _ => InvitekitError::InvalidInput { code, reason, details, entries },
+                }
+            }
+
+            /// The family of this case.
+            pub fn family(&self) -> ErrorFamily {
+                match self {
+                    $( InvitekitError::$case { .. } => ErrorFamily::$family, )+
+                }
+            }
+
+            fn parts(&self) -> (&ErrorCode, &str, &HashMap<String, String>) {
+                match self {
+                    $( InvitekitError::$case { code, reason, details, .. } => (code, reason, details), )+
+                }
+            }
+        }
+    };
+}
+
+families! {
     /// Addresses are not acceptable: an entry code, `missing_email`, `invalid_batch` or
     /// `empty_batch`; `entries` lists the entries at fault.
-    InvalidAddresses {
-        /// The code.
-        code: ErrorCode,
-        /// The message, `"code: text"`.
-        reason: String,
-        /// The particulars.
-        details: HashMap<String, String>,
-        /// The entries at fault.
-        entries: Vec<EntryError>,
-    },
+    InvalidAddresses = InvalidAddresses;
     /// The input is malformed: too large, not UTF-8, a bad role, status, window, time zone,
     /// token, CSV layout, message text or URL.
-    InvalidInput {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars.
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
+    InvalidInput = InvalidInput;
     /// The acting member or the accepting identity is not allowed (`forbidden` names the
     /// missing `permission` in `details`).
-    Forbidden {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars.
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
+    Forbidden = Forbidden;
     /// A record does not exist.
-    NotFound {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars.
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
+    NotFound = NotFound;
     /// A record exists already.
-    AlreadyExists {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars.
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
+    AlreadyExists = AlreadyExists;
     /// The link no longer works: expired, revoked, a disabled or exhausted sign-up link.
-    Expired {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars.
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
-    /// The record's state refuses the command, or a compare-and-set lost (`conflict`).
-    Conflict {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars (`command` and `status` for a refusal of the transition table).
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
-    /// Something outside invitekit failed: the store, a reader or writer, the entropy source.
-    Storage {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars (`reason`: what the store said).
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
-    /// The mailer failed.
-    Delivery {
-        /// The code.
-        code: ErrorCode,
-        /// The message.
-        reason: String,
-        /// The particulars (`reason`: what the mailer said).
-        details: HashMap<String, String>,
-        /// Empty.
-        entries: Vec<EntryError>,
-    },
+    Expired = Expired;
+    /// The record's state refuses the command (`command` and `status` in `details`), or a
+    /// compare-and-set lost (`conflict`).
+    Conflict = Conflict;
+    /// Something outside invitekit failed: the store, a reader or writer, the entropy source
+    /// (`reason` in `details`: what it said).
+    Storage = Storage;
+    /// The mailer failed (`reason` in `details`: what it said).
+    Delivery = Delivery;
 }
 
 impl std::fmt::Display for InvitekitError {
@@ -162,73 +136,6 @@ impl std::fmt::Display for InvitekitError {
 impl std::error::Error for InvitekitError {}
 
 impl InvitekitError {
-    /// The error of `code` with this message, particulars and entries, in its code's family.
-    fn build(
-        code: ErrorCode,
-        reason: String,
-        details: HashMap<String, String>,
-        entries: Vec<EntryError>,
-    ) -> Self {
-        use InvitekitError as E;
-        match code.family() {
-            ErrorFamily::InvalidAddresses => E::InvalidAddresses {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::Forbidden => E::Forbidden {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::NotFound => E::NotFound {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::AlreadyExists => E::AlreadyExists {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::Expired => E::Expired {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::Conflict => E::Conflict {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::Storage => E::Storage {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            ErrorFamily::Delivery => E::Delivery {
-                code,
-                reason,
-                details,
-                entries,
-            },
-            // `InvalidInput`, and a family added to the core after this binding was written.
-            _ => E::InvalidInput {
-                code,
-                reason,
-                details,
-                entries,
-            },
-        }
-    }
-
     /// The core's `error`, whose entries' byte offsets become UTF-16 offsets into `text` (the
     /// pasted text the batch came from).
     pub(crate) fn in_text(error: Error, text: &str) -> Self {
@@ -282,66 +189,6 @@ impl InvitekitError {
     /// The particulars.
     pub fn details(&self) -> &HashMap<String, String> {
         self.parts().2
-    }
-
-    fn parts(&self) -> (&ErrorCode, &str, &HashMap<String, String>) {
-        use InvitekitError as E;
-        match self {
-            E::InvalidAddresses {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::InvalidInput {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::Forbidden {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::NotFound {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::AlreadyExists {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::Expired {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::Conflict {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::Storage {
-                code,
-                reason,
-                details,
-                ..
-            }
-            | E::Delivery {
-                code,
-                reason,
-                details,
-                ..
-            } => (code, reason, details),
-        }
     }
 }
 
@@ -420,17 +267,17 @@ mod tests {
     fn every_code_lands_in_its_family_with_its_code() {
         for &code in ErrorCode::ALL {
             let error = InvitekitError::build(code, code.to_string(), HashMap::new(), Vec::new());
-            let family = match error {
-                InvitekitError::InvalidAddresses { .. } => ErrorFamily::InvalidAddresses,
-                InvitekitError::InvalidInput { .. } => ErrorFamily::InvalidInput,
-                InvitekitError::Forbidden { .. } => ErrorFamily::Forbidden,
-                InvitekitError::NotFound { .. } => ErrorFamily::NotFound,
-                InvitekitError::AlreadyExists { .. } => ErrorFamily::AlreadyExists,
-                InvitekitError::Expired { .. } => ErrorFamily::Expired,
-                InvitekitError::Conflict { .. } => ErrorFamily::Conflict,
-                InvitekitError::Storage { .. } => ErrorFamily::Storage,
-                InvitekitError::Delivery { .. } => ErrorFamily::Delivery,
-            };
+            let family = error.family();
+            // The case's name is its family's, in CamelCase (`not_found`: `NotFound { .. }`).
+            let camel: String = family
+                .as_str()
+                .split('_')
+                .map(|word| word[..1].to_uppercase() + &word[1..])
+                .collect();
+            assert!(
+                format!("{error:?}").starts_with(&camel),
+                "{code}: {error:?}"
+            );
             assert_eq!(family, code.family(), "{code}");
             assert_eq!(error.code(), code);
         }

@@ -331,10 +331,6 @@ impl From<core_service::ClientOutcome> for ClientOutcome {
     }
 }
 
-fn outcomes(list: Vec<core_service::ClientOutcome>) -> Vec<ClientOutcome> {
-    list.into_iter().map(ClientOutcome::from).collect()
-}
-
 /// One client of a list, with its status at the list's instant.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ListedClient {
@@ -561,6 +557,25 @@ impl Invitations {
     /// Clients named by id or address.
     fn ids(&self, org: &OrgId, clients: &[String]) -> Result<Vec<ClientId>, Error> {
         self.service.client_ids_for(org, clients)
+    }
+
+    /// Runs a bulk `command` as member `by` of `org` on `clients` (ids or addresses).
+    fn on_clients(
+        &self,
+        org: &str,
+        clients: &[String],
+        by: &str,
+        command: impl FnOnce(
+            &Service,
+            &OrgId,
+            &Member,
+            &[ClientId],
+        ) -> Result<Vec<core_service::ClientOutcome>, Error>,
+    ) -> Result<Vec<ClientOutcome>, InvitekitError> {
+        let (org, member) = self.acting(org, by)?;
+        let ids = self.ids(&org, clients)?;
+        let list = command(&self.service, &org, &member, &ids)?;
+        Ok(list.into_iter().map(ClientOutcome::from).collect())
     }
 
     fn new_clients(&self, org: &OrgId, options: &NewClientsOptions) -> Result<NewClients, Error> {
@@ -793,10 +808,10 @@ impl Invitations {
         subject: Option<String>,
         button: Option<String>,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let ids = self.ids(&org, &clients)?;
         let message = message_options(subject, button);
-        Ok(outcomes(self.service.send(&org, &member, &ids, &message)?))
+        self.on_clients(&org, &clients, &by, |service, org, member, ids| {
+            service.send(org, member, ids, &message)
+        })
     }
 
     /// Sends a further invitation to each client; earlier links keep working until their own
@@ -810,12 +825,10 @@ impl Invitations {
         subject: Option<String>,
         button: Option<String>,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let ids = self.ids(&org, &clients)?;
         let message = message_options(subject, button);
-        Ok(outcomes(
-            self.service.resend(&org, &member, &ids, &message)?,
-        ))
+        self.on_clients(&org, &clients, &by, |service, org, member, ids| {
+            service.resend(org, member, ids, &message)
+        })
     }
 
     /// Revokes each client's open invitations.
@@ -825,9 +838,9 @@ impl Invitations {
         clients: Vec<String>,
         by: String,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let ids = self.ids(&org, &clients)?;
-        Ok(outcomes(self.service.revoke(&org, &member, &ids)?))
+        self.on_clients(&org, &clients, &by, |service, org, member, ids| {
+            service.revoke(org, member, ids)
+        })
     }
 
     /// Archives each client.
@@ -837,9 +850,9 @@ impl Invitations {
         clients: Vec<String>,
         by: String,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let ids = self.ids(&org, &clients)?;
-        Ok(outcomes(self.service.archive(&org, &member, &ids)?))
+        self.on_clients(&org, &clients, &by, |service, org, member, ids| {
+            service.archive(org, member, ids)
+        })
     }
 
     /// Restores each archived client.
@@ -849,9 +862,9 @@ impl Invitations {
         clients: Vec<String>,
         by: String,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let ids = self.ids(&org, &clients)?;
-        Ok(outcomes(self.service.restore(&org, &member, &ids)?))
+        self.on_clients(&org, &clients, &by, |service, org, member, ids| {
+            service.restore(org, member, ids)
+        })
     }
 
     /// Puts each client in a group or program, or under a member of staff.
@@ -862,25 +875,19 @@ impl Invitations {
         to: AssignTo,
         by: String,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let ids = self.ids(&org, &clients)?;
-        let service = &self.service;
-        let assignment = match to {
-            AssignTo::Group { group } => Assignment::Group(group_id(service, &org, &group)?),
-            AssignTo::Program { program } => {
-                Assignment::Program(program_id(service, &org, &program)?)
-            }
-            AssignTo::Staff { staff: None } => Assignment::Staff(None),
-            AssignTo::Staff { staff: Some(staff) } => {
-                Assignment::Staff(Some(resolve_one(service, &org, &staff)?))
-            }
-        };
-        Ok(outcomes(service.assign(
-            &org,
-            &member,
-            &ids,
-            &assignment,
-        )?))
+        self.on_clients(&org, &clients, &by, |service, org, member, ids| {
+            let assignment = match to {
+                AssignTo::Group { group } => Assignment::Group(group_id(service, org, &group)?),
+                AssignTo::Program { program } => {
+                    Assignment::Program(program_id(service, org, &program)?)
+                }
+                AssignTo::Staff { staff: None } => Assignment::Staff(None),
+                AssignTo::Staff { staff: Some(staff) } => {
+                    Assignment::Staff(Some(resolve_one(service, org, &staff)?))
+                }
+            };
+            service.assign(org, member, ids, &assignment)
+        })
     }
 
     /// The clients with an address who were never invited (the report platforms show before
@@ -911,13 +918,10 @@ impl Invitations {
         subject: Option<String>,
         button: Option<String>,
     ) -> Result<Vec<ClientOutcome>, InvitekitError> {
-        let (org, member) = self.acting(&org, &by)?;
-        let except = self.ids(&org, &except)?;
         let message = message_options(subject, button);
-        Ok(outcomes(
-            self.service
-                .invite_never_invited(&org, &member, &except, &message)?,
-        ))
+        self.on_clients(&org, &except, &by, |service, org, member, except| {
+            service.invite_never_invited(org, member, except, &message)
+        })
     }
 
     /// A page of the client table, filtered, with statuses now and the counts of every match.
