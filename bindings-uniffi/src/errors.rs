@@ -259,6 +259,14 @@ pub fn error_family(code: String) -> Option<String> {
     Some(code.family().as_str().to_owned())
 }
 
+/// Panics with `message`: lets the tests check that a Rust panic becomes uniffi's
+/// `InternalException` and the process goes on. Only with the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+#[uniffi::export]
+pub fn panic_for_test(message: String) {
+    std::panic::panic_any(message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,9 +201,7 @@ impl ErrorCode {
         // Entry codes come first in the published list, up to the first whole-call code.
         (self as usize) < (ErrorCode::InputTooLarge as usize)
     }
-}
 
-impl ErrorCode {
     /// The family this code belongs to: what kind of failure it is, for a host to map to its
     /// own idiom (an exception class, an HTTP status, a form error). Every binding uses these
     /// families: Python's exception classes, Node's `errorFamily`, Kotlin's and Swift's error

@@ -1,9 +1,14 @@
+import dev.invitekit.InternalException
 import dev.invitekit.InvitekitException
+import dev.invitekit.panicForTest
+import dev.invitekit.parseAddresses
 import dev.invitekit.errorCodes
 import dev.invitekit.errorFamily
 import dev.invitekit.errorMeaning
 import kotlin.test.Test
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
 import kotlin.test.assertNull
 
 /** Every published code maps: its meaning, its family, and the exception subclass of that family. */
@@ -26,6 +31,13 @@ class ErrorsTest {
         report.finish("error_codes.json")
         assertNull(errorMeaning("no_such_code"))
         assertNull(errorFamily("no_such_code"))
+    }
+
+    @Test
+    fun aRustPanicIsAnExceptionAndTheJvmGoesOn() {
+        val error = assertFailsWith<InternalException> { panicForTest("a bug in the core") }
+        assertTrue("a bug in the core" in error.message.orEmpty(), error.message)
+        assertEquals(true, parseAddresses("a@example.com").acceptable)
     }
 
     @Test
