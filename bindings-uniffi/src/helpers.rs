@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use invitekit::access::{self, Member, Operation, OrgOperation, Permission};
 use invitekit::address::parse_one;
 use invitekit::csv::{
-    self, DEFAULT_MAX_BYTES, EXPORT_HEADER, Export, ExportRow, ImportOptions, ImportRow,
+    self, DEFAULT_MAX_BYTES, EXPORT_HEADER, Export, ExportRow, ImportOptions, ImportRow, Layout,
 };
 use invitekit::lifecycle::{
     self, Acceptance, CommandKind, NewInvitation, Outcome, Preview, Status, StatusKind,
@@ -612,8 +612,52 @@ pub struct CsvImport {
     pub layout: CsvLayout,
     /// Every row, in file order.
     pub rows: Vec<ImportRow>,
-    /// Whether every row can be used (no error at all).
+    /// No invalid and no over-limit rows: the file may be used as a batch (duplicates are
+    /// left out of it, as the list parser leaves them out).
     pub acceptable: bool,
+    /// Rows with a unique valid address within the cap.
+    pub valid: u64,
+    /// Rows with an error other than `duplicate` and `over_limit`.
+    pub invalid: u64,
+    /// Rows with `duplicate`.
+    pub duplicates: u64,
+    /// Rows with `over_limit`.
+    pub over_limit: u64,
+}
+
+impl CsvImport {
+    /// The file's layout and rows, with the counts a form shows (as `AddressList` has them).
+    fn new(layout: &Layout, rows: Vec<ImportRow>) -> Self {
+        let count = |pick: &dyn Fn(Option<ErrorCode>) -> bool| {
+            let n = rows.iter().filter(|row| pick(row.error)).count();
+            u64::try_from(n).unwrap_or(u64::MAX)
+        };
+        let valid = count(&|error| error.is_none());
+        let duplicates = count(&|error| error == Some(ErrorCode::Duplicate));
+        let over_limit = count(&|error| error == Some(ErrorCode::OverLimit));
+        let invalid = count(&|error| {
+            error.is_some_and(|code| !matches!(code, ErrorCode::Duplicate | ErrorCode::OverLimit))
+        });
+        CsvImport {
+            acceptable: invalid == 0 && over_limit == 0,
+            valid,
+            invalid,
+            duplicates,
+            over_limit,
+            layout: CsvLayout {
+                delimiter: char::from(layout.delimiter).to_string(),
+                header: layout.header,
+                email: column(Some(layout.email)).unwrap_or(0),
+                name: column(layout.name),
+                first_name: column(layout.first_name),
+                last_name: column(layout.last_name),
+                role: column(layout.role),
+                group: column(layout.group),
+                program: column(layout.program),
+            },
+            rows,
+        }
+    }
 }
 
 fn column(index: Option<usize>) -> Option<u32> {
@@ -638,21 +682,7 @@ pub fn import_csv(
     let import = csv::import(data.as_slice(), &options)?;
     let layout = import.layout().clone();
     let rows = import.collect::<Result<Vec<_>, Error>>()?;
-    Ok(CsvImport {
-        acceptable: rows.iter().all(|row| row.error.is_none()),
-        layout: CsvLayout {
-            delimiter: char::from(layout.delimiter).to_string(),
-            header: layout.header,
-            email: column(Some(layout.email)).unwrap_or(0),
-            name: column(layout.name),
-            first_name: column(layout.first_name),
-            last_name: column(layout.last_name),
-            role: column(layout.role),
-            group: column(layout.group),
-            program: column(layout.program),
-        },
-        rows,
-    })
+    Ok(CsvImport::new(&layout, rows))
 }
 
 /// One line of the exported client table.

@@ -2,6 +2,7 @@ import dev.invitekit.Acceptance
 import dev.invitekit.Action
 import dev.invitekit.ExportLine
 import dev.invitekit.InvitekitException
+import dev.invitekit.ParseOptions
 import dev.invitekit.Role
 import dev.invitekit.Status
 import dev.invitekit.StatusKind
@@ -101,6 +102,21 @@ class HelpersTest {
             "Waiting for member to accept invitation (sent 21 Nov 2026)",
             record.status(now.plusSeconds(3600)).detail,
         )
+        // The detail states dates in the zone asked for: 21 Nov 23:30 UTC is 22 Nov in Tokyo.
+        val late = createClientRecord(newClient("c2", "acme", now, email = "ann@example.com")).record
+        val lateSent = Instant.parse("2026-11-21T23:30:00Z")
+        late.send(org, "i9", mintToken().tokenHash, lateSent)
+        val tokyo = clientStatus(late.client(), late.invitations(), lateSent, timeZone = "Asia/Tokyo")
+        assertEquals("Invite Pending", tokyo.label)
+        assertEquals(StatusKind.INVITE_PENDING, tokyo.kind)
+        assertEquals("Waiting for member to accept invitation (sent 22 Nov 2026)", tokyo.detail)
+        assertEquals(
+            "Waiting for member to accept invitation (sent 21 Nov 2026)",
+            clientStatus(late.client(), late.invitations(), lateSent).detail,
+        )
+        assertEquals("invalid_time_zone", assertFailsWith<InvitekitException.InvalidInput> {
+            clientStatus(late.client(), late.invitations(), lateSent, timeZone = "Mars/Olympus")
+        }.code)
         assertEquals("already_invited", assertFailsWith<InvitekitException.Conflict> {
             record.send(org, "i2", mintToken().tokenHash, now)
         }.code)
@@ -159,7 +175,16 @@ class HelpersTest {
         assertEquals(Role.STAFF, import.rows[0].role)
         assertEquals("Jane Doe", import.rows[0].name)
         assertEquals(2UL, import.rows[2].duplicateOfLine)
+        assertEquals(listOf(1UL, 1UL, 1UL, 0UL), listOf(import.valid, import.invalid, import.duplicates, import.overLimit))
         assertFalse(import.acceptable)
+        // A duplicate alone is left out of the batch, as the list parser leaves it out; a row
+        // past the cap is not.
+        val twice = importCsv("email\njane@example.com\nJANE@example.com\n".toByteArray())
+        assertTrue(twice.acceptable)
+        assertEquals(listOf(1UL, 0UL, 1UL, 0UL), listOf(twice.valid, twice.invalid, twice.duplicates, twice.overLimit))
+        val capped = importCsv("email\na@example.com\nb@example.com\n".toByteArray(), ParseOptions(maxAddresses = 1u))
+        assertEquals(listOf(null, "over_limit"), capped.rows.map { it.error })
+        assertFalse(capped.acceptable)
         assertEquals("no_email_column", assertFailsWith<InvitekitException.InvalidInput> {
             importCsv("a,b\n1,2\n".toByteArray())
         }.code)

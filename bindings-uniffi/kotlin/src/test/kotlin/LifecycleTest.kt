@@ -246,6 +246,8 @@ class LifecycleTest {
                 null
             } catch (error: InvitekitException.Forbidden) {
                 report.check(case.toString(), "code", "forbidden", error.code)
+                report.check(case.toString(), "details", mapOf("permission" to error.details["permission"]), error.details)
+                report.check(case.toString(), "family", errorFamily(error.code), familyOf(error))
                 error.details["permission"]
             }
             report.check(case.toString(), "denied", case.opt("denied"), denied)
