@@ -102,17 +102,19 @@ class HelpersTest {
             "Waiting for member to accept invitation (sent 21 Nov 2026)",
             record.status(now.plusSeconds(3600)).detail,
         )
-        // The detail states dates in the zone asked for: 21 Nov 23:30 UTC is 22 Nov in Tokyo.
+        // The detail states dates in the zone asked for: 21 Nov 16:00 UTC is 22 Nov in Tokyo.
         val late = createClientRecord(newClient("c2", "acme", now, email = "ann@example.com")).record
-        val lateSent = Instant.parse("2026-11-21T23:30:00Z")
+        val lateSent = Instant.parse("2026-11-21T16:00:00Z")
         late.send(org, "i9", mintToken().tokenHash, lateSent)
-        val tokyo = clientStatus(late.client(), late.invitations(), lateSent, timeZone = "Asia/Tokyo")
+        assertEquals("Invitation sent just now", clientStatus(late.client(), late.invitations(), lateSent).detail)
+        val later = lateSent.plusSeconds(3600)
+        val tokyo = clientStatus(late.client(), late.invitations(), later, timeZone = "Asia/Tokyo")
         assertEquals("Invite Pending", tokyo.label)
         assertEquals(StatusKind.INVITE_PENDING, tokyo.kind)
         assertEquals("Waiting for member to accept invitation (sent 22 Nov 2026)", tokyo.detail)
         assertEquals(
             "Waiting for member to accept invitation (sent 21 Nov 2026)",
-            clientStatus(late.client(), late.invitations(), lateSent).detail,
+            clientStatus(late.client(), late.invitations(), later).detail,
         )
         assertEquals("invalid_time_zone", assertFailsWith<InvitekitException.InvalidInput> {
             clientStatus(late.client(), late.invitations(), lateSent, timeZone = "Mars/Olympus")
