@@ -1,10 +1,11 @@
 //! CSV import of a bulk-invite file and export of the client table.
 
 use chrono::{DateTime, Utc};
+use invitekit::Error;
+use invitekit::address::Counts;
 use invitekit::csv::{self, DEFAULT_MAX_BYTES, EXPORT_HEADER, Export, ExportRow, ImportOptions};
 use invitekit::lifecycle::StatusKind;
 use invitekit::model::Role;
-use invitekit::{Error, ErrorCode};
 use napi::Either;
 use napi::bindgen_prelude::{JsObjectValue, Object, Uint8Array, Unknown};
 use napi::{Env, JsValue};
@@ -101,13 +102,7 @@ pub fn import_csv<'e>(
     let rows = import
         .collect::<Result<Vec<_>, Error>>()
         .map_err(to_napi_err)?;
-    let count = |pick: &dyn Fn(Option<ErrorCode>) -> bool| {
-        rows.iter().filter(|row| pick(row.error)).count()
-    };
-    let valid = count(&|error| error.is_none());
-    let duplicates = count(&|error| error == Some(ErrorCode::Duplicate));
-    let over_limit = count(&|error| error == Some(ErrorCode::OverLimit));
-    let invalid = rows.len() - valid - duplicates - over_limit;
+    let counts = Counts::of(rows.iter().map(|row| row.error));
     let errors: Vec<_> = rows.iter().filter(|row| row.error.is_some()).collect();
     let mut object = Object::new(env)?;
     object.set_named_property("rows", to_js(env, &rows)?)?;
@@ -115,11 +110,11 @@ pub fn import_csv<'e>(
     let mut layout_object = to_js(env, &layout)?.coerce_to_object()?;
     layout_object.set_named_property("delimiter", char::from(layout.delimiter).to_string())?;
     object.set_named_property("layout", layout_object)?;
-    object.set_named_property("valid", valid as f64)?;
-    object.set_named_property("invalid", invalid as f64)?;
-    object.set_named_property("duplicates", duplicates as f64)?;
-    object.set_named_property("overLimit", over_limit as f64)?;
-    object.set_named_property("acceptable", invalid == 0 && over_limit == 0)?;
+    object.set_named_property("valid", counts.valid as f64)?;
+    object.set_named_property("invalid", counts.invalid as f64)?;
+    object.set_named_property("duplicates", counts.duplicates as f64)?;
+    object.set_named_property("overLimit", counts.over_limit as f64)?;
+    object.set_named_property("acceptable", counts.acceptable())?;
     Ok(object)
 }
 

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use invitekit::address::{DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_INPUT_BYTES};
+use invitekit::address::{Counts, DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_INPUT_BYTES};
 use invitekit::csv::{
     self, DEFAULT_MAX_BYTES, EXPORT_HEADER, Export, ExportRow, ImportOptions, ImportRow, Layout,
 };
@@ -115,6 +115,7 @@ fn import_csv(
     });
     let (layout, rows) = read.map_err(to_py_err)?;
     Ok(CsvImport {
+        counts: Counts::of(rows.iter().map(|row| row.error)),
         rows: Arc::new(rows),
         layout,
     })
@@ -148,12 +149,7 @@ fn row_dict<'py>(py: Python<'py>, row: &ImportRow) -> PyResult<Bound<'py, PyDict
 pub(crate) struct CsvImport {
     rows: Arc<Vec<ImportRow>>,
     layout: Layout,
-}
-
-impl CsvImport {
-    fn count(&self, pick: impl Fn(Option<ErrorCode>) -> bool) -> usize {
-        self.rows.iter().filter(|row| pick(row.error)).count()
-    }
+    counts: Counts,
 }
 
 #[pymethods]
@@ -245,33 +241,31 @@ impl CsvImport {
     /// Rows with a unique valid address within the cap.
     #[getter]
     fn valid(&self) -> usize {
-        self.count(|error| error.is_none())
+        self.counts.valid
     }
 
     /// Rows with an error other than `duplicate` and `over_limit`.
     #[getter]
     fn invalid(&self) -> usize {
-        self.count(|error| {
-            error.is_some_and(|code| !matches!(code, ErrorCode::Duplicate | ErrorCode::OverLimit))
-        })
+        self.counts.invalid
     }
 
     /// Rows with `duplicate`.
     #[getter]
     fn duplicates(&self) -> usize {
-        self.count(|error| error == Some(ErrorCode::Duplicate))
+        self.counts.duplicates
     }
 
     /// Rows with `over_limit`.
     #[getter]
     fn over_limit(&self) -> usize {
-        self.count(|error| error == Some(ErrorCode::OverLimit))
+        self.counts.over_limit
     }
 
     /// No invalid and no over-limit rows: the file may be used as a batch.
     #[getter]
     fn acceptable(&self) -> bool {
-        self.invalid() == 0 && self.over_limit() == 0
+        self.counts.acceptable()
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use invitekit::access::{self, Member, Operation, OrgOperation, Permission};
-use invitekit::address::parse_one;
+use invitekit::address::{Counts, parse_one};
 use invitekit::csv::{
     self, DEFAULT_MAX_BYTES, EXPORT_HEADER, Export, ExportRow, ImportOptions, ImportRow, Layout,
 };
@@ -628,22 +628,14 @@ pub struct CsvImport {
 impl CsvImport {
     /// The file's layout and rows, with the counts a form shows (as `AddressList` has them).
     fn new(layout: &Layout, rows: Vec<ImportRow>) -> Self {
-        let count = |pick: &dyn Fn(Option<ErrorCode>) -> bool| {
-            let n = rows.iter().filter(|row| pick(row.error)).count();
-            u64::try_from(n).unwrap_or(u64::MAX)
-        };
-        let valid = count(&|error| error.is_none());
-        let duplicates = count(&|error| error == Some(ErrorCode::Duplicate));
-        let over_limit = count(&|error| error == Some(ErrorCode::OverLimit));
-        let invalid = count(&|error| {
-            error.is_some_and(|code| !matches!(code, ErrorCode::Duplicate | ErrorCode::OverLimit))
-        });
+        let counts = Counts::of(rows.iter().map(|row| row.error));
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         CsvImport {
-            acceptable: invalid == 0 && over_limit == 0,
-            valid,
-            invalid,
-            duplicates,
-            over_limit,
+            acceptable: counts.acceptable(),
+            valid: count(counts.valid),
+            invalid: count(counts.invalid),
+            duplicates: count(counts.duplicates),
+            over_limit: count(counts.over_limit),
             layout: CsvLayout {
                 delimiter: char::from(layout.delimiter).to_string(),
                 header: layout.header,

@@ -26,6 +26,8 @@
 //! - **Bounds**: the file may hold at most [`ImportOptions::max_bytes`] bytes
 //!   ([`ErrorCode::InputTooLarge`], reported when the reader passes the bound, so the rows
 //!   before it have been seen but a batch must not be made of them).
+//! - **Counts**: [`crate::address::Counts`] counts the rows as a pasted list is counted, and
+//!   says whether the file may be used as a batch (no invalid and no over-limit rows).
 //!
 //! ```
 //! use invitekit::csv::{import, ImportOptions};

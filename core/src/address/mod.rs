@@ -401,24 +401,62 @@ pub struct AddressList {
     pub entries: Vec<Entry>,
 }
 
+/// The counts a form shows of a batch (a pasted list, or the rows of a file): how many are
+/// valid, invalid, duplicates and over the cap, and whether the batch may be used.
+///
+/// ```
+/// use invitekit::address::Counts;
+/// use invitekit::ErrorCode;
+///
+/// let counts = Counts::of([None, Some(ErrorCode::Duplicate), None]);
+/// assert_eq!((counts.valid, counts.duplicates), (2, 1));
+/// assert!(counts.acceptable());
+/// assert!(!Counts::of([None, Some(ErrorCode::OverLimit)]).acceptable());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Unique valid addresses within the cap.
+    pub valid: usize,
+    /// Items with an error other than [`ErrorCode::Duplicate`] and [`ErrorCode::OverLimit`].
+    pub invalid: usize,
+    /// Items with [`ErrorCode::Duplicate`].
+    pub duplicates: usize,
+    /// Items with [`ErrorCode::OverLimit`].
+    pub over_limit: usize,
+}
+
+impl Counts {
+    /// The counts of items with these errors (`None` for a valid one).
+    pub fn of(errors: impl IntoIterator<Item = Option<ErrorCode>>) -> Self {
+        let mut counts = Counts::default();
+        for error in errors {
+            match error {
+                None => counts.valid += 1,
+                Some(ErrorCode::Duplicate) => counts.duplicates += 1,
+                Some(ErrorCode::OverLimit) => counts.over_limit += 1,
+                Some(_) => counts.invalid += 1,
+            }
+        }
+        counts
+    }
+
+    /// No invalid and no over-limit items: the batch may be used (duplicates are merged, not
+    /// refused).
+    pub fn acceptable(&self) -> bool {
+        self.invalid == 0 && self.over_limit == 0
+    }
+}
+
 impl AddressList {
     /// The list of these entries, with the counts they make.
     pub(crate) fn from_entries(entries: Vec<Entry>) -> Self {
-        let (mut valid, mut invalid, mut duplicates, mut over_limit) = (0, 0, 0, 0);
-        for entry in &entries {
-            match entry.error() {
-                None => valid += 1,
-                Some(ErrorCode::Duplicate) => duplicates += 1,
-                Some(ErrorCode::OverLimit) => over_limit += 1,
-                Some(_) => invalid += 1,
-            }
-        }
+        let counts = Counts::of(entries.iter().map(Entry::error));
         AddressList {
-            acceptable: invalid == 0 && over_limit == 0,
-            valid,
-            invalid,
-            duplicates,
-            over_limit,
+            acceptable: counts.acceptable(),
+            valid: counts.valid,
+            invalid: counts.invalid,
+            duplicates: counts.duplicates,
+            over_limit: counts.over_limit,
             entries,
         }
     }
