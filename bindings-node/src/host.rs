@@ -24,8 +24,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::mpsc::{self, SyncSender};
-use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use invitekit::clock::Clock;
@@ -328,24 +328,6 @@ impl Mailer for JsMailer {
                 Err(Error::new(ErrorKind::DeliveryFailed { message: text }))
             }
         }
-    }
-}
-
-/// A mailer that keeps every message in memory: the default when no mailer is given, for tests
-/// and examples. `Invitations.sentMessages()` reads them.
-#[derive(Default)]
-pub(crate) struct KeepingMailer {
-    /// The messages delivered, oldest first.
-    pub(crate) messages: Mutex<Vec<OutboxMessage>>,
-}
-
-impl Mailer for KeepingMailer {
-    fn deliver(&self, message: &OutboxMessage) -> Result<(), Error> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(message.clone());
-        Ok(())
     }
 }
 

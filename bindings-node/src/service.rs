@@ -26,7 +26,7 @@ use std::sync::Arc;
 use invitekit::access::Member;
 use invitekit::clock::{Clock, SystemClock};
 use invitekit::lifecycle::StatusKind;
-use invitekit::mailer::{DeliveryState, Mailer};
+use invitekit::mailer::{DeliveryState, Mailer, MemoryMailer};
 use invitekit::message::MessageOptions;
 use invitekit::model::{
     Assignment, ClientId, GroupId, Identity, OrgId, ProgramId, Role, SignupLinkId,
@@ -48,7 +48,7 @@ use napi_derive::napi;
 
 use crate::convert::to_js;
 use crate::errors::{catch_panic, invalid_arg, to_napi_err, to_napi_err_in};
-use crate::host::{self, FixedClock, JsMailer, KeepingMailer, Kept, MailMessage};
+use crate::host::{self, FixedClock, JsMailer, Kept, MailMessage};
 use crate::records;
 
 /// The Promise every store-touching method returns: settled on the main thread. (The `#[napi]`
@@ -337,7 +337,7 @@ pub struct EventsOptions {
 }
 
 /// The mailer, the default mailer's message list (when no mailer was given), and the clock.
-type Parts = (Arc<dyn Mailer>, Option<Arc<KeepingMailer>>, Arc<dyn Clock>);
+type Parts = (Arc<dyn Mailer>, Option<Arc<MemoryMailer>>, Arc<dyn Clock>);
 
 fn parts(
     mailer: Option<&Object<'_>>,
@@ -346,7 +346,7 @@ fn parts(
     let (mailer, kept): (Arc<dyn Mailer>, _) = match mailer {
         Some(object) => (Arc::new(JsMailer::new(object)?), None),
         None => {
-            let kept = Arc::new(KeepingMailer::default());
+            let kept = Arc::new(MemoryMailer::new());
             (kept.clone(), Some(kept))
         }
     };
@@ -439,7 +439,7 @@ enum Bulk {
 pub struct Invitations {
     service: Service,
     /// The default mailer's messages (`None` when a mailer was given).
-    kept: Option<Arc<KeepingMailer>>,
+    kept: Option<Arc<MemoryMailer>>,
 }
 
 impl Invitations {
@@ -644,9 +644,7 @@ impl Invitations {
     #[napi(catch_unwind)]
     pub fn sent_messages(&self) -> Vec<MailMessage> {
         match &self.kept {
-            Some(kept) => {
-                records::mail_messages(&kept.messages.lock().unwrap_or_else(|e| e.into_inner()))
-            }
+            Some(kept) => records::mail_messages(&kept.messages()),
             None => Vec::new(),
         }
     }
@@ -728,8 +726,7 @@ impl Invitations {
                 if let Some(url) = options.accept_url {
                     record.accept_url = url;
                 }
-                service.update_organization(by, &record)?;
-                Ok(record)
+                service.update_organization(by, &record)
             },
             record,
         )

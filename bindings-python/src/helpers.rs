@@ -381,7 +381,7 @@ impl Outcome {
     /// Whether the command is allowed (any kind but `"refused"`).
     #[getter]
     fn allowed(&self) -> bool {
-        !matches!(self.outcome, CoreOutcome::Refused(_))
+        self.outcome.allowed()
     }
 
     fn __repr__(&self) -> String {

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use invitekit::clock::Clock;
@@ -126,22 +126,6 @@ impl Mailer for PyMailer {
                 }
             }
         })
-    }
-}
-
-/// A mailer that keeps every message in memory: `Invitations()`'s default, for tests and
-/// examples. Its messages are read with `Invitations.sent_messages()`.
-#[derive(Default)]
-pub(crate) struct KeepingMailer {
-    pub(crate) messages: Mutex<Vec<OutboxMessage>>,
-}
-
-impl Mailer for KeepingMailer {
-    fn deliver(&self, message: &OutboxMessage) -> Result<(), Error> {
-        if let Ok(mut messages) = self.messages.lock() {
-            messages.push(message.clone());
-        }
-        Ok(())
     }
 }
 

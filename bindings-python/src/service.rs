@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use invitekit::access::Member;
 use invitekit::clock::{Clock, SystemClock};
-use invitekit::mailer::{DeliveryState, Mailer, OutboxMessage};
+use invitekit::mailer::{DeliveryState, Mailer, MemoryMailer, OutboxMessage};
 use invitekit::message::MessageOptions;
 use invitekit::model::{
     Assignment, ClientId, GroupId, Identity, OrgId, ProgramId, Role, SignupLinkId,
@@ -28,7 +28,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::convert::{self, PyEnum, to_py};
-use crate::host::{self, FixedClock, KeepingMailer, PyMailer};
+use crate::host::{self, FixedClock, PyMailer};
 
 /// The invitation service of one database: organizations, clients, invitations, links, groups,
 /// sign-up links and the outbox.
@@ -36,7 +36,7 @@ use crate::host::{self, FixedClock, KeepingMailer, PyMailer};
 pub(crate) struct Invitations {
     service: Service,
     /// The default mailer's messages (`None` when a mailer was given).
-    kept: Option<Arc<KeepingMailer>>,
+    kept: Option<Arc<MemoryMailer>>,
 }
 
 /// Runs `work` on `service` without the GIL, with the host's kept exceptions cleared first.
@@ -46,13 +46,13 @@ fn run<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, Error> + Send) 
 }
 
 /// The mailer, the default mailer's message list (when no mailer was given), and the clock.
-type Parts = (Arc<dyn Mailer>, Option<Arc<KeepingMailer>>, Arc<dyn Clock>);
+type Parts = (Arc<dyn Mailer>, Option<Arc<MemoryMailer>>, Arc<dyn Clock>);
 
 fn parts(mailer: Option<&Bound<'_, PyAny>>, clock: Option<&Bound<'_, PyAny>>) -> PyResult<Parts> {
     let (mailer, kept): (Arc<dyn Mailer>, _) = match mailer {
         Some(object) if !object.is_none() => (Arc::new(PyMailer::new(object)?), None),
         _ => {
-            let kept = Arc::new(KeepingMailer::default());
+            let kept = Arc::new(MemoryMailer::new());
             (kept.clone(), Some(kept))
         }
     };
@@ -265,10 +265,8 @@ impl Invitations {
     /// `subject`, `text`, `html`, ...). Empty when a mailer was given.
     fn sent_messages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
-        if let Some(kept) = &self.kept
-            && let Ok(messages) = kept.messages.lock()
-        {
-            for message in messages.iter() {
+        if let Some(kept) = &self.kept {
+            for message in &kept.messages() {
                 list.append(host::message_dict(py, message)?)?;
             }
         }
@@ -343,8 +341,7 @@ impl Invitations {
             if let Some(url) = accept_url {
                 record.accept_url = url;
             }
-            self.service.update_organization(&by, &record)?;
-            Ok(record)
+            self.service.update_organization(&by, &record)
         })?;
         to_py(py, &updated)
     }

@@ -149,7 +149,7 @@ pub fn permit(status: Option<StatusKind>, command: CommandKind) -> Result<Outcom
 /// Whether a transition table's cell allows the command.
 #[uniffi::export]
 pub fn outcome_allowed(outcome: Outcome) -> bool {
-    !matches!(outcome, Outcome::Refused(_))
+    outcome.allowed()
 }
 
 /// What an accept did.
@@ -214,6 +214,17 @@ impl ClientRecord {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs a command on a copy of the record and keeps the copy once the command has
+    /// returned: a panic inside the core (a bug, which uniffi turns into its internal
+    /// exception) leaves the record as it was, never half-changed.
+    fn command<R>(&self, run: impl FnOnce(&mut lifecycle::ClientRecord) -> R) -> R {
+        let mut record = self.record();
+        let mut copy = record.clone();
+        let result = run(&mut copy);
+        *record = copy;
+        result
+    }
+
     fn sending(
         &self,
         which: Sending,
@@ -222,28 +233,29 @@ impl ClientRecord {
         now: Timestamp,
         by: Option<String>,
     ) -> Result<Vec<Event>, InvitekitError> {
-        let mut record = self.record();
         let by = actor(by);
-        let events = match which {
+        let events = self.command(|record| match which {
             Sending::Send => record.send(organization, new, by, now),
             Sending::Resend => record.resend(organization, new, by, now),
             Sending::Invite => record.invite(organization, new, by, now),
-        }?;
+        })?;
         Ok(events)
     }
 }
 
 #[uniffi::export]
 impl ClientRecord {
-    /// The record of `client` with its `invitations`, as the host stored them.
+    /// The record of `client` with its `invitations`, as the host stored them. Throws
+    /// `InvalidInput` when a stored value is not one the core accepts (`invalid_token` for a
+    /// token hash that is not 64 hex digits).
     #[uniffi::constructor]
-    pub fn new(client: Client, invitations: Vec<Invitation>) -> Arc<Self> {
-        Arc::new(ClientRecord {
+    pub fn new(client: Client, invitations: Vec<Invitation>) -> Result<Arc<Self>, InvitekitError> {
+        Ok(Arc::new(ClientRecord {
             inner: Mutex::new(lifecycle::ClientRecord {
                 client,
                 invitations,
             }),
-        })
+        }))
     }
 
     /// The client as it is now.
@@ -348,15 +360,13 @@ impl ClientRecord {
     ) -> Result<Acceptance, InvitekitError> {
         let token = Token::parse(&token)?;
         let id = InvitationId::new(invitation_id);
-        Ok(self
-            .record()
-            .accept(&organization, &id, &token, &identity, now)?)
+        Ok(self.command(|record| record.accept(&organization, &id, &token, &identity, now))?)
     }
 
     /// Revokes every open invitation.
     #[uniffi::method(default(by = None))]
     pub fn revoke(&self, now: Timestamp, by: Option<String>) -> Result<Vec<Event>, InvitekitError> {
-        Ok(self.record().revoke(actor(by), now)?)
+        Ok(self.command(|record| record.revoke(actor(by), now))?)
     }
 
     /// Archives the client.
@@ -366,7 +376,7 @@ impl ClientRecord {
         now: Timestamp,
         by: Option<String>,
     ) -> Result<Vec<Event>, InvitekitError> {
-        Ok(self.record().archive(actor(by), now)?)
+        Ok(self.command(|record| record.archive(actor(by), now))?)
     }
 
     /// Restores an archived client.
@@ -376,13 +386,13 @@ impl ClientRecord {
         now: Timestamp,
         by: Option<String>,
     ) -> Result<Vec<Event>, InvitekitError> {
-        Ok(self.record().restore(actor(by), now)?)
+        Ok(self.command(|record| record.restore(actor(by), now))?)
     }
 
     /// Records that an activated, active client was seen at `now`; `false` (nothing changes)
     /// for others.
     pub fn record_seen(&self, now: Timestamp) -> bool {
-        self.record().record_seen(now)
+        self.command(|record| record.record_seen(now))
     }
 }
 
@@ -444,14 +454,15 @@ pub fn authorize(
 }
 
 /// The permission `operation` on `client` needs that `member` lacks, or `null` when allowed.
+/// Throws `InvalidInput` for a stored value the core does not accept (`invalid_token`).
 #[uniffi::export]
 pub fn required_permission(
     member: Member,
     operation: Operation,
     client: Client,
     invitations: Vec<Invitation>,
-) -> Option<Permission> {
-    access::required(&member, operation, &client, &invitations)
+) -> Result<Option<Permission>, InvitekitError> {
+    Ok(access::required(&member, operation, &client, &invitations))
 }
 
 /// Whether `member` may do an organization-wide `operation`; throws `Forbidden`.

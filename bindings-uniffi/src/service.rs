@@ -15,12 +15,12 @@
 //! `deliverPending()` retries it. Without a mailer, messages are kept in memory
 //! (`sentMessages()`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use invitekit::access::Member;
 use invitekit::clock::{Clock, SystemClock};
 use invitekit::lifecycle::{self, Status, StatusKind};
-use invitekit::mailer::{DeliveryState, Mailer as CoreMailer, OutboxMessage};
+use invitekit::mailer::{DeliveryState, Mailer as CoreMailer, MemoryMailer, OutboxMessage};
 use invitekit::message::MessageOptions;
 use invitekit::model::{
     Assignment, Client, ClientId, Group, GroupId, Identity, Invitation, OrgId, Organization,
@@ -58,12 +58,17 @@ impl std::fmt::Display for MailerError {
 
 impl std::error::Error for MailerError {}
 
+/// The most of an exception's text kept as a failed message's reason.
+const MAX_REASON_CHARS: usize = 500;
+
 impl From<uniffi::UnexpectedUniFFICallbackError> for MailerError {
-    /// Any other exception the host's mailer throws: a failed delivery with the exception's
-    /// text, retried like any other (never a panic).
+    /// Any other exception the host's mailer throws: a failed delivery, retried like any other
+    /// (never a panic). uniffi hands over the whole stack trace; the reason is its first line
+    /// (`java.lang.IllegalStateException: socket closed`), at most 500 characters.
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        let first = error.reason.lines().next().unwrap_or_default();
         MailerError::Failed {
-            reason: error.reason,
+            reason: first.chars().take(MAX_REASON_CHARS).collect(),
         }
     }
 }
@@ -72,8 +77,14 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for MailerError {
 #[uniffi::export(foreign)]
 pub trait Mailer: Send + Sync {
     /// Delivers `message` (its `id` is stable across retries: pass it on as an idempotency key).
-    /// Throws `MailerException.Failed` (or any exception) when the message was not delivered.
-    fn send(&self, message: OutboxMessage) -> Result<(), MailerError>;
+    /// Returns `true` once the provider has taken the message. Returning `false`, or throwing
+    /// (`MailerException.Failed` or any exception), leaves it in the outbox to be retried.
+    ///
+    /// The answer is a `Boolean`, not `Unit`, so that no message is marked sent that was not:
+    /// uniffi's Kotlin code catches `Exception`s only, and a JVM `Error` (`TODO()`, an
+    /// `AssertionError`, `OutOfMemoryError`) thrown here is swallowed by JNA, which then
+    /// answers the default, `false`.
+    fn send(&self, message: OutboxMessage) -> Result<bool, MailerError>;
 }
 
 /// The host's mailer as the core's.
@@ -81,27 +92,15 @@ struct ForeignMailer(Arc<dyn Mailer>);
 
 impl CoreMailer for ForeignMailer {
     fn deliver(&self, message: &OutboxMessage) -> Result<(), Error> {
-        self.0.send(message.clone()).map_err(|error| {
-            Error::new(ErrorKind::DeliveryFailed {
-                message: error.to_string(),
-            })
-        })
-    }
-}
-
-/// The default mailer: keeps what it is given, for `sentMessages()`.
-#[derive(Default)]
-struct KeepingMailer {
-    messages: Mutex<Vec<OutboxMessage>>,
-}
-
-impl CoreMailer for KeepingMailer {
-    fn deliver(&self, message: &OutboxMessage) -> Result<(), Error> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(message.clone());
-        Ok(())
+        let reason = match self.0.send(message.clone()) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {
+                "the mailer did not take the message (send returned false, or threw a JVM Error)"
+                    .to_owned()
+            }
+            Err(error) => error.to_string(),
+        };
+        Err(Error::new(ErrorKind::DeliveryFailed { message: reason }))
     }
 }
 
@@ -132,9 +131,15 @@ impl FixedClock {
         self.inner.set(now);
     }
 
-    /// Moves it forward by `seconds` (backward when negative).
+    /// Moves it forward by `seconds` (backward when negative), stopping at the first or last
+    /// instant the core can hold.
     pub fn advance(&self, seconds: i64) {
-        self.inner.advance(chrono::Duration::seconds(seconds));
+        let by = chrono::Duration::try_seconds(seconds).unwrap_or(if seconds < 0 {
+            chrono::Duration::MIN
+        } else {
+            chrono::Duration::MAX
+        });
+        self.inner.advance(by);
     }
 }
 
@@ -516,7 +521,7 @@ fn program_id(service: &Service, org: &OrgId, program: &str) -> Result<ProgramId
 pub struct Invitations {
     service: Service,
     /// The default mailer's messages (`None` when a mailer was given).
-    kept: Option<Arc<KeepingMailer>>,
+    kept: Option<Arc<MemoryMailer>>,
 }
 
 impl Invitations {
@@ -529,7 +534,7 @@ impl Invitations {
         let (mailer, kept): (Arc<dyn CoreMailer>, _) = match mailer {
             Some(mailer) => (Arc::new(ForeignMailer(mailer)), None),
             None => {
-                let kept = Arc::new(KeepingMailer::default());
+                let kept = Arc::new(MemoryMailer::new());
                 (kept.clone(), Some(kept))
             }
         };
@@ -656,11 +661,7 @@ impl Invitations {
     /// was given).
     pub fn sent_messages(&self) -> Vec<OutboxMessage> {
         match &self.kept {
-            Some(kept) => kept
-                .messages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+            Some(kept) => kept.messages(),
             None => Vec::new(),
         }
     }
@@ -702,16 +703,16 @@ impl Invitations {
         Ok(self.service.organization(&OrgId::new(org))?)
     }
 
-    /// Replaces the organization's settings with `organization` (read it, change it, give it
-    /// back); `by` must be an admin.
+    /// Replaces the organization's settings with those of `organization` (read it, change
+    /// it, give it back); `by` must be an admin. Returns it as stored: the name trimmed, the
+    /// creation instant the stored one.
     pub fn update_organization(
         &self,
         organization: Organization,
         by: String,
     ) -> Result<Organization, InvitekitError> {
         let member = self.service.member(&organization.id, &by)?;
-        self.service.update_organization(&member, &organization)?;
-        Ok(organization)
+        Ok(self.service.update_organization(&member, &organization)?)
     }
 
     /// The client (id or address) with its invitations, as `by` may see it.

@@ -42,8 +42,27 @@ pub type Timestamp = DateTime<Utc>;
 uniffi::custom_type!(Timestamp, SystemTime, {
     remote,
     lower: |at| SystemTime::from(at),
-    try_lift: |at| Ok(DateTime::<Utc>::from(at)),
+    try_lift: |at| instant(at).ok_or_else(|| {
+        uniffi::deps::anyhow::anyhow!("an instant outside the years -262143 to 262142: {at:?}")
+    }),
 });
+
+/// The instant of `at`, when the core can hold it (`Instant.MAX` it cannot).
+fn instant(at: SystemTime) -> Option<DateTime<Utc>> {
+    match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => {
+            DateTime::from_timestamp(i64::try_from(after.as_secs()).ok()?, after.subsec_nanos())
+        }
+        Err(before) => {
+            let before = before.duration();
+            let seconds = i64::try_from(before.as_secs()).ok()?;
+            match before.subsec_nanos() {
+                0 => DateTime::from_timestamp(-seconds, 0),
+                nanos => DateTime::from_timestamp(-seconds - 1, 1_000_000_000 - nanos),
+            }
+        }
+    }
+}
 
 /// Ids cross as their text.
 macro_rules! id_types {
@@ -657,4 +676,34 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// Until when a worker holds it.
     pub claimed_until: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn instants_cross_exactly_and_out_of_range_ones_are_refused() {
+        let epoch = SystemTime::UNIX_EPOCH;
+        let before = epoch - Duration::new(1, 250_000_000);
+        let at = instant(before).expect("in range");
+        assert_eq!(
+            (at.timestamp(), at.timestamp_subsec_nanos()),
+            (-2, 750_000_000)
+        );
+        assert_eq!(SystemTime::from(at), before);
+        let after = epoch + Duration::new(1_795_000_000, 5);
+        assert_eq!(instant(after).map(SystemTime::from), Some(after));
+        // java.time.Instant.MAX and MIN, which hosts use for "never".
+        assert_eq!(
+            instant(epoch + Duration::from_secs(31_556_889_864_403_199)),
+            None
+        );
+        assert_eq!(
+            instant(epoch - Duration::from_secs(31_557_014_167_219_200)),
+            None
+        );
+    }
 }

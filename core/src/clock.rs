@@ -53,10 +53,17 @@ impl FixedClock {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = now;
     }
 
-    /// Moves the instant by `by` (which may be negative).
+    /// Moves the instant by `by` (which may be negative), stopping at the first or last
+    /// instant a `DateTime<Utc>` can hold rather than overflowing.
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        *now = now
+            .checked_add_signed(by)
+            .unwrap_or(if by < Duration::zero() {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            });
     }
 }
 
@@ -85,6 +92,16 @@ mod tests {
         assert_eq!(clock.now(), t0 - Duration::minutes(5));
         clock.set(t0);
         assert_eq!(clock.now(), t0);
+    }
+
+    #[test]
+    fn a_fixed_clock_stops_at_the_ends_of_time() {
+        let clock = FixedClock::new(DateTime::<Utc>::MAX_UTC - Duration::days(1));
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+        clock.set(DateTime::<Utc>::MIN_UTC + Duration::days(1));
+        clock.advance(Duration::days(-2));
+        assert_eq!(clock.now(), DateTime::<Utc>::MIN_UTC);
     }
 
     #[test]

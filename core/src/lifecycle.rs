@@ -368,6 +368,20 @@ pub enum Outcome {
     Refused(ErrorCode),
 }
 
+impl Outcome {
+    /// Whether the cell lets the command run (every outcome but [`Outcome::Refused`]).
+    ///
+    /// ```
+    /// use invitekit::lifecycle::{transition, CommandKind, StatusKind};
+    ///
+    /// assert!(transition(Some(StatusKind::InvitePending), CommandKind::Accept).allowed());
+    /// assert!(!transition(Some(StatusKind::Archived), CommandKind::Accept).allowed());
+    /// ```
+    pub fn allowed(self) -> bool {
+        !matches!(self, Outcome::Refused(_))
+    }
+}
+
 use ErrorCode as E;
 use Outcome::{Derived, Refused, To, Unchanged};
 use StatusKind as S;

@@ -23,6 +23,7 @@ use crate::lifecycle::StatusKind;
 use crate::mailer::{DeliveryState, MemoryMailer, OutboxMessage};
 use crate::message::MessageOptions;
 use crate::model::{Assignment, ClientId, Identity, OrgId, Role};
+use crate::policy::ExpiryWindow;
 use crate::store::Store;
 use crate::{Error, ErrorCode, ErrorKind};
 
@@ -38,7 +39,7 @@ macro_rules! service_flow_tests {
             never_invited_report_and_invite_all_but_unticked, bulk_assignment_and_groups,
             signup_links_create_rotate_disable_join, list_filters_and_counts, guests_are_invited_at_once,
             failed_mail_is_retried_and_sent_once, queued_mail_waits_for_a_worker, commands_per_client, export_has_statuses,
-            racing_accepts_activate_once);
+            racing_accepts_activate_once, organization_settings_change_and_nothing_else);
     };
     (@each $make:expr; $($flow:ident),+) => {
         $(
@@ -1298,4 +1299,35 @@ pub fn racing_accepts_activate_once(store: Arc<dyn Store>) {
         }
     });
     assert_eq!(activations.into_inner(), 1);
+}
+
+/// An admin changes the settings; the creation instant stays, the name is stored trimmed, a bad
+/// value and a member without the permission are refused and change nothing.
+pub fn organization_settings_change_and_nothing_else(store: Arc<dyn Store>) {
+    let w = world(store);
+    let created = ok(w.service.organization(&w.org), "organization");
+    let mut changed = created.clone();
+    changed.name = "  Acme Corp ".to_owned();
+    changed.expiry = ok(ExpiryWindow::new(30), "window");
+    changed.created_at = t0() + Duration::days(400);
+    let updated = ok(w.service.update_organization(&w.admin, &changed), "update");
+    assert_eq!(updated.name, "Acme Corp");
+    assert_eq!(updated.expiry.days(), 30);
+    assert_eq!(
+        updated.created_at, created.created_at,
+        "the creation instant stays"
+    );
+    assert_eq!(ok(w.service.organization(&w.org), "read back"), updated);
+
+    let mut bad = updated.clone();
+    bad.name = "Acme\r\nBcc: x@example.com".to_owned();
+    let error = err(w.service.update_organization(&w.admin, &bad), "bad name");
+    assert_eq!(error.code(), ErrorCode::InvalidMessageText);
+    let staff = Member {
+        id: ClientId::new("someone"),
+        role: Role::Staff,
+    };
+    let error = err(w.service.update_organization(&staff, &changed), "staff");
+    assert_eq!(error.code(), ErrorCode::Forbidden);
+    assert_eq!(ok(w.service.organization(&w.org), "unchanged"), updated);
 }

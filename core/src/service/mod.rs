@@ -508,18 +508,31 @@ impl Invitations {
             .ok_or_else(|| not_found(ErrorCode::OrganizationNotFound))
     }
 
-    /// Changes an organization's settings (name, window, time zone, binding, accept link).
+    /// Changes an organization's settings (name, window, time zone, binding, accept link) to
+    /// those of `org`, and returns the organization as stored. Only the settings change: the
+    /// stored creation instant stays, whatever `org` says, and the name is stored trimmed.
     ///
     /// # Errors
     ///
     /// [`ErrorCode::Forbidden`] without `manage_organization`; as
-    /// [`Invitations::create_organization`] for bad values.
-    pub fn update_organization(&self, by: &Member, org: &Organization) -> Result<(), Error> {
+    /// [`Invitations::create_organization`] for bad values; [`ErrorCode::OrganizationNotFound`].
+    pub fn update_organization(
+        &self,
+        by: &Member,
+        org: &Organization,
+    ) -> Result<Organization, Error> {
         access::authorize_org(by, OrgOperation::ManageSettings)?;
-        check_name(&org.name, "name")?;
+        let name = check_name(&org.name, "name")?;
         message::validate_accept_url(&org.accept_url)?;
-        self.organization(&org.id)?;
-        self.store.apply(&[Change::UpdateOrganization(org.clone())])
+        let stored = self.organization(&org.id)?;
+        let updated = Organization {
+            name,
+            created_at: stored.created_at,
+            ..org.clone()
+        };
+        self.store
+            .apply(&[Change::UpdateOrganization(updated.clone())])?;
+        Ok(updated)
     }
 
     /// The acting member with address `email`: an activated, not archived client of `org`.

@@ -1,5 +1,6 @@
 import dev.invitekit.Acceptance
 import dev.invitekit.Action
+import dev.invitekit.ClientRecord
 import dev.invitekit.ExportLine
 import dev.invitekit.InvitekitException
 import dev.invitekit.ParseOptions
@@ -138,6 +139,15 @@ class HelpersTest {
         assertEquals("Last seen 23 Nov 2026", record.status(now.plus(Duration.ofDays(3))).detail)
         record.archive(now.plus(Duration.ofDays(4)))
         assertEquals(StatusKind.ARCHIVED, record.status(now.plus(Duration.ofDays(4))).kind)
+
+        // A record the host stored back is rebuilt; a stored value the core does not accept
+        // (a token hash that is not 64 hex digits) is refused with its code.
+        val stored = ClientRecord(record.client(), record.invitations())
+        assertEquals(record.version(), stored.version())
+        val damaged = record.invitations().map { it.copy(tokenHash = "zz") }
+        assertEquals("invalid_token", assertFailsWith<InvitekitException.InvalidInput> {
+            ClientRecord(record.client(), damaged)
+        }.code)
     }
 
     @Test

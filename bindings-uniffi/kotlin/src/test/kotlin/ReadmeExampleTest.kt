@@ -33,8 +33,9 @@ class ReadmeExampleTest {
 
         class PrintingMailer : Mailer {
             val sent = mutableListOf<OutboxMessage>()
-            override fun send(message: OutboxMessage) {
-                sent += message // hand it to your provider; throw to have it retried later
+            override fun send(message: OutboxMessage): Boolean {
+                sent += message // hand it to your provider; throw or return false to retry later
+                return true
             }
         }
         val mailer = PrintingMailer()

@@ -2,6 +2,7 @@ import dev.invitekit.AssignTo
 import dev.invitekit.DeliveryState
 import dev.invitekit.EntryOutcome
 import dev.invitekit.FixedClock
+import dev.invitekit.InternalException
 import dev.invitekit.Invitations
 import dev.invitekit.InvitekitException
 import dev.invitekit.LinkState
@@ -13,6 +14,7 @@ import dev.invitekit.OutboxMessage
 import dev.invitekit.Role
 import dev.invitekit.Status
 import dev.invitekit.StatusKind
+import dev.invitekit.deadline
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
@@ -35,12 +37,16 @@ import kotlin.test.assertTrue
 class KotlinMailer : Mailer {
     val delivered: MutableList<OutboxMessage> = Collections.synchronizedList(mutableListOf())
 
-    /** `null`: deliver; else what to throw. */
-    @Volatile var failure: Exception? = null
+    /** `null`: deliver; else what to throw (an `Exception`, or a JVM `Error`). */
+    @Volatile var failure: Throwable? = null
 
-    override fun send(message: OutboxMessage) {
+    /** What `send` answers when it does not throw: `false` declines the message. */
+    @Volatile var takes: Boolean = true
+
+    override fun send(message: OutboxMessage): Boolean {
         failure?.let { throw it }
-        delivered += message
+        if (takes) delivered += message
+        return takes
     }
 
     /** The token of the accept link in the message sent to [address] last. */
@@ -171,27 +177,39 @@ class ServiceTest {
 
     @Test
     fun aFailingKotlinMailerLeavesMailToRetry() {
-        service.createClients("acme", "a@example.com b@example.com", NewClientsOptions(by = admin))
-        // A declared failure and an undeclared exception both mark the message failed.
+        val addresses = listOf("a@example.com", "b@example.com", "c@example.com", "d@example.com")
+        service.createClients("acme", addresses.joinToString(" "), NewClientsOptions(by = admin))
+        fun sendTo(address: String) = service.send("acme", listOf(address), admin).single()
+        // A declared failure, an undeclared exception, a JVM Error (which uniffi's Kotlin code
+        // does not catch and JNA swallows) and a `false` all leave the message failed, not sent.
         mailer.failure = MailerException.Failed("provider is down")
-        val first = service.send("acme", listOf("a@example.com"), admin)
-        assertEquals(DeliveryState.FAILED, first.single().delivery)
-        assertEquals(StatusKind.INVITE_PENDING, first.single().status)
+        val first = sendTo("a@example.com")
+        assertEquals(DeliveryState.FAILED, first.delivery)
+        assertEquals(StatusKind.INVITE_PENDING, first.status)
         mailer.failure = IllegalStateException("socket closed")
-        assertEquals(DeliveryState.FAILED, service.send("acme", listOf("b@example.com"), admin).single().delivery)
-        val failed = service.outbox("acme", admin, state = DeliveryState.FAILED)
-        assertEquals(2, failed.size)
-        assertTrue(failed.any { it.lastError?.endsWith(": provider is down") == true }, failed.map { it.lastError }.toString())
-        assertTrue(failed.any { it.lastError?.contains("socket closed") == true }, failed.map { it.lastError }.toString())
+        assertEquals(DeliveryState.FAILED, sendTo("b@example.com").delivery)
+        mailer.failure = NotImplementedError("no provider yet")
+        assertEquals(DeliveryState.FAILED, sendTo("c@example.com").delivery)
+        mailer.failure = null
+        mailer.takes = false
+        assertEquals(DeliveryState.FAILED, sendTo("d@example.com").delivery)
+        val reasons = service.outbox("acme", admin, state = DeliveryState.FAILED).associate { it.message.to to it.lastError.orEmpty() }
+        assertEquals(addresses, reasons.keys.sorted())
+        assertTrue(reasons.getValue("a@example.com").endsWith(": provider is down"), reasons.toString())
+        // An undeclared exception's reason is the first line of its trace, not the whole trace.
+        assertTrue(reasons.getValue("b@example.com").endsWith(": java.lang.IllegalStateException: socket closed"), reasons.toString())
+        assertTrue(reasons.values.none { '\n' in it }, reasons.toString())
+        assertTrue("did not take the message" in reasons.getValue("c@example.com"), reasons.toString())
+        assertTrue("did not take the message" in reasons.getValue("d@example.com"), reasons.toString())
         assertTrue(mailer.delivered.isEmpty())
 
         // Once the provider is back, a worker's round delivers each message exactly once.
-        mailer.failure = null
+        mailer.takes = true
         val round = service.deliverPending()
-        assertEquals(2, round.sent.size)
+        assertEquals(4, round.sent.size)
         assertTrue(round.failed.isEmpty())
         assertEquals(0, service.deliverPending().sent.size)
-        assertEquals(listOf("a@example.com", "b@example.com"), mailer.delivered.map { it.message.to }.sorted())
+        assertEquals(addresses, mailer.delivered.map { it.message.to }.sorted())
         assertTrue(service.outbox("acme", admin).all { it.state == DeliveryState.SENT })
     }
 
@@ -201,12 +219,18 @@ class ServiceTest {
         val token = mailer.tokenFor("race@example.com")
         val pool = Executors.newFixedThreadPool(8)
         val go = CountDownLatch(1)
-        // Each thread has its own service on the same database file, as separate processes would.
-        val results = (1..8).map {
+        // Four threads have their own service on the same database file, as separate processes
+        // would; four share this test's one service, as the threads of a web server do.
+        val results = (1..8).map { n ->
             pool.submit<Boolean> {
-                Invitations.open(database, clock = clock).use { own ->
+                if (n % 2 == 0) {
                     go.await()
-                    own.accept(token, "race@example.com").activatedNow
+                    service.accept(token, "race@example.com").activatedNow
+                } else {
+                    Invitations.open(database, clock = clock).use { own ->
+                        go.await()
+                        own.accept(token, "race@example.com").activatedNow
+                    }
                 }
             }
         }
@@ -216,6 +240,33 @@ class ServiceTest {
         assertEquals(1, activated.count { it })
         val events = service.events("acme", admin).filter { it.action is dev.invitekit.Action.InvitationAccepted }
         assertEquals(1, events.size)
+    }
+
+    @Test
+    fun organizationSettingsChangeAndNothingElse() {
+        val created = service.organization("acme")
+        val changed = created.copy(name = " Acme Corp ", expiry = 30u, createdAt = start.plusSeconds(86_400))
+        val updated = service.updateOrganization(changed, admin)
+        assertEquals("Acme Corp", updated.name)
+        assertEquals(30u, updated.expiry)
+        assertEquals(created.createdAt, updated.createdAt, "the creation instant stays")
+        assertEquals(updated, service.organization("acme"))
+        assertEquals("invalid_message_text", assertFailsWith<InvitekitException.InvalidInput> {
+            service.updateOrganization(updated.copy(name = "Acme\r\nBcc: x@example.com"), admin)
+        }.code)
+        assertEquals(updated, service.organization("acme"))
+    }
+
+    @Test
+    fun instantsOutOfTheCoresRangeAreRefusedAndTheClockStopsAtItsEnds() {
+        val refused = assertFailsWith<InternalException> { deadline(Instant.MAX, 14u) }
+        assertTrue("outside the years" in refused.message.orEmpty(), refused.message)
+        FixedClock(start).use { far ->
+            far.advance(Long.MAX_VALUE)
+            assertTrue(far.now().isAfter(Instant.parse("+262142-12-31T00:00:00Z")), far.now().toString())
+            far.advance(Long.MIN_VALUE)
+            assertTrue(far.now().isBefore(Instant.parse("-262143-01-02T00:00:00Z")), far.now().toString())
+        }
     }
 
     @Test
