@@ -137,8 +137,8 @@ pub struct NewOrganizationOptions {
     pub accept_url: Option<String>,
 }
 
-/// A new organization, its settings checked: `invalid_expiry_window`, `invalid_time_zone` or
-/// `invalid_url` otherwise.
+/// A new organization, its settings checked: `invalid_expiry_window`, `invalid_time_zone`,
+/// `invalid_message_text` (the name) or `invalid_url` otherwise.
 #[napi(catch_unwind, ts_return_type = "Organization")]
 pub fn new_organization<'e>(
     env: &'e Env,
@@ -155,10 +155,9 @@ pub fn new_organization<'e>(
         org.email_binding = enum_from::<EmailBinding>(&binding, "emailBinding")?;
     }
     if let Some(url) = options.accept_url {
-        message::validate_accept_url(&url).map_err(to_napi_err)?;
         org.accept_url = url;
     }
-    to_js(env, &org)
+    to_js(env, &org.checked().map_err(to_napi_err)?)
 }
 
 /// The details of `newClient`.

@@ -190,6 +190,8 @@ test('message checks', () => {
   invitekit.validateAcceptUrl('https://app.example.com/join?t={token}')
   assert.throws(() => invitekit.validateAcceptUrl('https://app.example.com/join'), { code: 'invalid_url' })
   assert.throws(() => invitekit.newOrganization('acme', 'Acme', { createdAt: NOW, acceptUrl: 'ftp://x/{token}' }), { code: 'invalid_url' })
+  assert.throws(() => invitekit.newOrganization('acme', 'Acme\r\nBcc: x@example.com', { createdAt: NOW }), { code: 'invalid_message_text' })
+  assert.equal(invitekit.newOrganization('acme', '  Acme ', { createdAt: NOW }).name, 'Acme')
   assert.equal(invitekit.defaultSubject('Acme'), "You're invited to Acme")
   assert.equal(invitekit.defaultSubject('Acme', 'Jane'), 'Jane invited you to Acme')
   assert.equal(invitekit.maskEmail('jane.doe@example.com'), 'j•••@example.com')

@@ -159,10 +159,9 @@ fn new_organization<'py>(
         org.email_binding = enum_from_py::<EmailBinding>(binding, "email_binding")?;
     }
     if let Some(url) = accept_url {
-        message::validate_accept_url(url).map_err(to_py_err)?;
         org.accept_url = url.to_owned();
     }
-    to_py(py, &org)
+    to_py(py, &org.checked().map_err(to_py_err)?)
 }
 
 /// A new client record as a dict: owned by the organization, version 0, `email` parsed and

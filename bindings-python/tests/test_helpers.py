@@ -173,6 +173,10 @@ def test_message_checks() -> None:
         invitekit.validate_accept_url("https://app.example.com/join")
     with pytest.raises(invitekit.InvalidInputError):
         invitekit.new_organization("acme", "Acme", created_at=NOW, accept_url="ftp://x/{token}")
+    with pytest.raises(invitekit.InvalidInputError) as raised:
+        invitekit.new_organization("acme", "Acme\r\nBcc: x@example.com", created_at=NOW)
+    assert raised.value.code == "invalid_message_text"
+    assert invitekit.new_organization("acme", "  Acme ", created_at=NOW)["name"] == "Acme"
     assert invitekit.default_subject("Acme") == "You're invited to Acme"
     assert invitekit.default_subject("Acme", "Jane") == "Jane invited you to Acme"
     assert invitekit.mask_email("jane.doe@example.com") == "j•••@example.com"

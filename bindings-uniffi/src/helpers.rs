@@ -31,8 +31,8 @@ fn actor(by: Option<String>) -> Actor {
     by.map_or(Actor::System, |id| Actor::Member(ClientId::new(id)))
 }
 
-/// A new organization with the core's checks: a window of 1 to 90 days, an IANA time zone, an
-/// accept-link template with `{token}`.
+/// A new organization with the core's checks: a name (trimmed; no control characters), a
+/// window of 1 to 90 days, an IANA time zone, an accept-link template with `{token}`.
 #[uniffi::export(default(
     expiry_days = 14,
     time_zone = "UTC",
@@ -53,10 +53,9 @@ pub fn new_organization(
     org.time_zone = TimeZone::parse(&time_zone)?;
     org.email_binding = email_binding.unwrap_or_default();
     if let Some(url) = accept_url {
-        message::validate_accept_url(&url)?;
         org.accept_url = url;
     }
-    Ok(org)
+    Ok(org.checked()?)
 }
 
 /// A new client record: owned by the organization, version 0, its `email` parsed and keyed as

@@ -188,6 +188,33 @@ impl Organization {
             created_at,
         }
     }
+
+    /// The organization as the service stores it: its name trimmed and checked
+    /// ([`crate::policy::check_name`]) and its accept-link template checked
+    /// ([`crate::message::validate_accept_url`]). The window and the time zone are checked by
+    /// their types. Hosts building records themselves call this before storing one.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorCode::InvalidMessageText`] for an empty name, one over 200 characters or
+    /// one with a control character; [`crate::ErrorCode::InvalidUrl`] for a bad template.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use invitekit::model::Organization;
+    /// use invitekit::ErrorCode;
+    ///
+    /// let org = Organization::new("acme".into(), "  Acme ", Utc::now()).checked()?;
+    /// assert_eq!(org.name, "Acme");
+    /// let bad = Organization::new("acme".into(), "Acme\r\nBcc: x@example.com", Utc::now());
+    /// assert_eq!(bad.checked().unwrap_err().code(), ErrorCode::InvalidMessageText);
+    /// # Ok::<(), invitekit::Error>(())
+    /// ```
+    pub fn checked(mut self) -> Result<Self, Error> {
+        self.name = crate::policy::check_name(&self.name, "name")?;
+        crate::message::validate_accept_url(&self.accept_url)?;
+        Ok(self)
+    }
 }
 
 /// An email address kept in two forms.

@@ -456,15 +456,14 @@ impl Invitations {
         new: &NewOrganization,
     ) -> Result<(Organization, Member), Error> {
         let now = self.now();
-        let name = check_name(&new.name, "name")?;
-        let mut org = Organization::new(new.id.clone(), name, now);
+        let mut org = Organization::new(new.id.clone(), new.name.clone(), now);
         org.expiry = new.expiry;
         org.time_zone = new.time_zone;
         org.email_binding = new.email_binding;
         if let Some(template) = &new.accept_url {
-            message::validate_accept_url(template)?;
             org.accept_url = template.clone();
         }
+        let org = org.checked()?;
         let email = address::parse_one(&new.admin_email, &self.options.addresses)?;
         let mut admin = Client::new(
             ClientId::new(mint_id("cl_")?),
@@ -522,14 +521,12 @@ impl Invitations {
         org: &Organization,
     ) -> Result<Organization, Error> {
         access::authorize_org(by, OrgOperation::ManageSettings)?;
-        let name = check_name(&org.name, "name")?;
-        message::validate_accept_url(&org.accept_url)?;
         let stored = self.organization(&org.id)?;
         let updated = Organization {
-            name,
             created_at: stored.created_at,
             ..org.clone()
-        };
+        }
+        .checked()?;
         self.store
             .apply(&[Change::UpdateOrganization(updated.clone())])?;
         Ok(updated)

@@ -70,6 +70,10 @@ class HelpersTest {
             newOrganization(id = "x", name = "X", createdAt = now, timeZone = "Mars/Olympus")
         }
         assertEquals("invalid_time_zone", zone.code)
+        assertEquals("invalid_message_text", assertFailsWith<InvitekitException.InvalidInput> {
+            newOrganization(id = "x", name = "X\r\nBcc: x@example.com", createdAt = now)
+        }.code)
+        assertEquals("X", newOrganization(id = "x", name = "  X ", createdAt = now).name)
         // A record the host built itself is checked on the way in, with the same code.
         val record = createClientRecord(newClient("c1", "acme", now, email = "jane@example.com")).record
         val stale = assertFailsWith<InvitekitException.InvalidInput> {
