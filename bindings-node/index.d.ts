@@ -1357,8 +1357,8 @@ export interface NewClientOptions {
 }
 
 /**
- * A new organization, its settings checked: `invalid_expiry_window`, `invalid_time_zone` or
- * `invalid_url` otherwise.
+ * A new organization, its settings checked: `invalid_expiry_window`, `invalid_time_zone`,
+ * `invalid_message_text` (the name) or `invalid_url` otherwise.
  */
 export declare function newOrganization(id: string, name: string, options: NewOrganizationOptions): Organization
 
